@@ -76,7 +76,11 @@ export class HttpError extends ZenError {
   readonly status: number;
   /** Extra response headers, e.g. `Retry-After` for 429. */
   readonly headers: Readonly<Record<string, string>>;
-  constructor(code: HttpErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  constructor(
+    code: HttpErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
     super(code, message, options);
     this.name = "HttpError";
     this.status = httpErrorStatus[code];

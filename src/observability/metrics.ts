@@ -1,0 +1,99 @@
+/**
+ * Every `zen_` metric in one place, on an injected prom-client Registry (tests get their own).
+ * Label values are bounded: tenant/source/destination ids come from config, reasons and outcomes from
+ * the error vocabulary — never from request data.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export class Metrics {
+  readonly registry: Registry;
+  /** outcome: accepted | duplicate | <error code> */
+  readonly intakeRequests: Counter<"tenant" | "source" | "outcome">;
+  readonly verificationFailures: Counter<"tenant" | "source" | "reason">;
+  readonly intakeLatency: Histogram<"outcome">;
+  readonly enqueued: Counter<"tenant" | "destination">;
+  /** outcome: delivered | retry | delayed | dead_lettered */
+  readonly deliveries: Counter<"tenant" | "destination" | "outcome">;
+  readonly attemptLatency: Histogram<"destination" | "outcome">;
+  /** reason: backoff reasons (server_error, timeout, …) and delays (rate_limited, circuit_open, retry_after) */
+  readonly retries: Counter<"destination" | "reason">;
+  readonly deadLettered: Counter<"tenant" | "destination" | "reason">;
+  readonly replayed: Counter<"tenant">;
+  readonly queueDepth: Gauge<"state">;
+  readonly dlqSize: Gauge;
+  readonly commitBatchSize: Histogram;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.intakeRequests = new Counter({
+      name: "zen_intake_requests_total",
+      help: "Intake requests by tenant, source and outcome (accepted, duplicate or an error code).",
+      labelNames: ["tenant", "source", "outcome"],
+      registers,
+    });
+    this.verificationFailures = new Counter({
+      name: "zen_verification_failures_total",
+      help: "Requests refused by signature/timestamp/replay verification, by reason.",
+      labelNames: ["tenant", "source", "reason"],
+      registers,
+    });
+    this.intakeLatency = new Histogram({
+      name: "zen_intake_duration_seconds",
+      help: "Time from request received to response, by outcome.",
+      labelNames: ["outcome"],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.enqueued = new Counter({
+      name: "zen_enqueued_total",
+      help: "Delivery jobs created, by tenant and destination.",
+      labelNames: ["tenant", "destination"],
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: "zen_deliveries_total",
+      help: "Delivery attempts by destination and outcome (delivered, retry, delayed, dead_lettered).",
+      labelNames: ["tenant", "destination", "outcome"],
+      registers,
+    });
+    this.attemptLatency = new Histogram({
+      name: "zen_delivery_attempt_duration_seconds",
+      help: "Duration of outbound delivery attempts.",
+      labelNames: ["destination", "outcome"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "zen_retries_total",
+      help: "Deliveries scheduled again, by destination and reason.",
+      labelNames: ["destination", "reason"],
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: "zen_dead_lettered_total",
+      help: "Deliveries moved to the DLQ, by reason.",
+      labelNames: ["tenant", "destination", "reason"],
+      registers,
+    });
+    this.replayed = new Counter({
+      name: "zen_dlq_replayed_total",
+      help: "DLQ entries requeued.",
+      labelNames: ["tenant"],
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: "zen_queue_depth",
+      help: "Jobs in the queue by state (ready, delayed, leased).",
+      labelNames: ["state"],
+      registers,
+    });
+    this.dlqSize = new Gauge({ name: "zen_dlq_size", help: "Entries in the dead-letter queue.", registers });
+    this.commitBatchSize = new Histogram({
+      name: "zen_queue_commit_batch_size",
+      help: "Submissions committed per group commit.",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+  }
+}
