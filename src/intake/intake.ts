@@ -1,0 +1,225 @@
+/**
+ * The intake pipeline for one request, independent of HTTP framework:
+ *
+ *   find source → content type → verify raw bytes → parse → normalize → replay guard → route → enqueue
+ *
+ * Threat model: anyone on the internet can post to us. Nothing is parsed before the signature over
+ * the exact raw bytes checks out (verify/), nothing is enqueued for a request that fails any step,
+ * and the answer is 2xx only after the queue committed the event durably.
+ */
+import { createHash } from "node:crypto";
+import type { Config, SourceConfig, TenantConfig } from "../config/config.ts";
+import { HttpError } from "../domain/errors.ts";
+import type { ZenEvent } from "../domain/event.ts";
+import { bodyEventId, deliveryIdempotencyKey, intakeDedupeKey } from "../domain/idempotency.ts";
+import { matchRoutes } from "../domain/route-match.ts";
+import type { IntegrationRegistry } from "../integrations/registry.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { KeyStore } from "../ports/key-store.ts";
+import type { Queue } from "../ports/queue.ts";
+import type { TrailEntry, TrailStore } from "../ports/trail.ts";
+import { keptHeaders } from "./kept-headers.ts";
+import { mediaType, parseBody } from "./parse-body.ts";
+import type { Verifier } from "./verify/verifier.ts";
+import { compileVerifier } from "./verify/verifier.ts";
+import { extractField } from "./verify/extract-field.ts";
+import { zoomUrlValidationResponse } from "./verify/zoom.ts";
+
+export interface IntakeRequest {
+  readonly tenant: string;
+  readonly source: string;
+  /** Node's lower-cased headers; repeated headers arrive as arrays. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Exact bytes as received; undefined when the request had no body. */
+  readonly rawBody: Buffer | undefined;
+  /** Public URL of the request (scheme, host, path, query), for `{url}` and Twilio. */
+  readonly url: string;
+}
+
+export type IntakeResult =
+  | { readonly status: "accepted"; readonly eventId: string; readonly deliveries: number }
+  | { readonly status: "duplicate"; readonly eventId: string }
+  /** A provider handshake answered without enqueuing anything (Zoom URL validation). */
+  | { readonly status: "handshake"; readonly body: Readonly<Record<string, string>> };
+
+interface CompiledSource {
+  readonly tenant: TenantConfig;
+  readonly config: SourceConfig;
+  readonly verifier: Verifier;
+  /** Replays of id-less requests are refused for this long (≥ the timestamp tolerance). */
+  readonly nonceTtlMs: number;
+}
+
+export interface IntakeDeps {
+  readonly config: Config;
+  readonly queue: Queue;
+  readonly keys: KeyStore;
+  readonly trail: TrailStore;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly integrations?: IntegrationRegistry;
+}
+
+export class Intake {
+  private readonly sources = new Map<string, CompiledSource>();
+  private readonly deps: IntakeDeps;
+
+  constructor(deps: IntakeDeps) {
+    this.deps = deps;
+    // Verifiers are compiled once: keys decoded, templates split, header names lower-cased.
+    for (const tenant of deps.config.tenants.values()) {
+      for (const source of tenant.sources.values()) {
+        const scheme = source.profile.scheme;
+        const toleranceSeconds = scheme.kind === "hmac" ? scheme.timestamp?.toleranceSeconds : undefined;
+        this.sources.set(sourceKey(tenant.id, source.id), {
+          tenant,
+          config: source,
+          verifier: compileVerifier(source.profile, source.secrets),
+          // Twice the window so a request stamped at the far future edge is still remembered when it
+          // reaches the far past edge; without a timestamp, remember as long as event ids are deduped.
+          nonceTtlMs:
+            toleranceSeconds === undefined ? deps.config.intake.idempotencyTtlMs : toleranceSeconds * 2 * 1000,
+        });
+      }
+    }
+  }
+
+  /** The source's accepted media types, for the HTTP layer's early 415 (undefined if unknown source). */
+  source(tenant: string, source: string): CompiledSource | undefined {
+    return this.sources.get(sourceKey(tenant, source));
+  }
+
+  /** Runs the pipeline; throws HttpError with a stable code for every refusal. */
+  async accept(request: IntakeRequest): Promise<IntakeResult> {
+    const source = this.lookup(request.tenant, request.source);
+    const { tenant, config } = source;
+    const labels = { tenant: tenant.id, source: config.id };
+    try {
+      const result = await this.run(source, request);
+      this.deps.metrics.intakeRequests.inc({ ...labels, outcome: result.status });
+      this.deps.integrations?.recordIntake(tenant.id, config.id, true);
+      return result;
+    } catch (err) {
+      const code = err instanceof HttpError ? err.code : "internal_error";
+      this.deps.metrics.intakeRequests.inc({ ...labels, outcome: code });
+      if (err instanceof HttpError && err.status === 401) {
+        this.deps.metrics.verificationFailures.inc({ ...labels, reason: code });
+      }
+      if (err instanceof HttpError && err.code === "replayed") {
+        this.deps.metrics.verificationFailures.inc({ ...labels, reason: code });
+      }
+      this.deps.integrations?.recordIntake(tenant.id, config.id, false, code);
+      this.deps.logger.info({ ...labels, code }, "intake refused");
+      throw err;
+    }
+  }
+
+  private lookup(tenantId: string, sourceId: string): CompiledSource {
+    const source = this.sources.get(sourceKey(tenantId, sourceId));
+    if (source) return source;
+    if (!this.deps.config.tenants.has(tenantId)) {
+      throw new HttpError("unknown_tenant", "no such tenant is configured");
+    }
+    throw new HttpError("unknown_source", "no such source is configured for this tenant");
+  }
+
+  private async run(source: CompiledSource, request: IntakeRequest): Promise<IntakeResult> {
+    const { tenant, config, verifier } = source;
+    const profile = config.profile;
+
+    const type = mediaType(single(request.headers["content-type"], "content-type"));
+    if (!type || !profile.contentTypes.includes(type)) {
+      throw new HttpError(
+        "unsupported_content_type",
+        `content type ${type ? `"${type}"` : "(none)"} is not accepted; send ${profile.contentTypes.join(" or ")}`,
+      );
+    }
+    const rawBody = request.rawBody ?? Buffer.alloc(0);
+    const now = this.deps.clock.now();
+
+    // The authoritative check: signature over the exact raw bytes, before anything is parsed.
+    const verified = verifier.verify({ headers: request.headers, rawBody, url: request.url, nowMs: now });
+
+    const data = parseBody(type, rawBody);
+
+    if (config.preset === "zoom") {
+      const handshake = zoomUrlValidationResponse(data, config.secrets[0] ?? "");
+      if (handshake) return { status: "handshake", body: handshake };
+    }
+
+    const providerId = profile.eventId ? extractField(profile.eventId, request.headers, data) : undefined;
+    const eventId = providerId ?? bodyEventId(rawBody);
+    const eventType = (profile.eventType && extractField(profile.eventType, request.headers, data)) || "unknown";
+
+    // Replay guard for requests that carry no id of their own: the same signature twice is a replay.
+    // Requests with a provider id skip it: a legitimate redelivery must be answered "duplicate".
+    let nonceKey: string | undefined;
+    if (providerId === undefined && verified.signature !== "") {
+      nonceKey = `nonce:${tenant.id}:${config.id}:${sha256(verified.signature)}`;
+      if ((await this.deps.keys.get(nonceKey)) !== undefined) {
+        throw new HttpError("replayed", "this exact signed request was already received");
+      }
+    }
+
+    const event: ZenEvent = {
+      id: eventId,
+      tenant: tenant.id,
+      source: config.id,
+      type: eventType,
+      data,
+      headers: keptHeaders(request.headers),
+      receivedAt: new Date(now).toISOString(),
+    };
+    const match = matchRoutes(tenant, event);
+    const trail: TrailEntry[] = [
+      { tenant: tenant.id, eventId, at: now, stage: "received", detail: { source: config.id, type: eventType } },
+      {
+        tenant: tenant.id,
+        eventId,
+        at: now,
+        stage: "routed",
+        detail: { routes: match.routes.map(String), destinations: match.destinations },
+      },
+    ];
+    const result = await this.deps.queue.enqueue({
+      event,
+      dedupeKey: intakeDedupeKey(tenant.id, config.id, eventId),
+      dedupeTtlMs: this.deps.config.intake.idempotencyTtlMs,
+      deliveries: match.destinations.map((destination) => ({
+        destination,
+        idempotencyKey: deliveryIdempotencyKey(tenant.id, destination, eventId),
+      })),
+      trail,
+    });
+    if (nonceKey) await this.deps.keys.claim(nonceKey, source.nonceTtlMs);
+
+    const logFields = { tenant: tenant.id, source: config.id, eventId, type: eventType };
+    if (result.status === "duplicate") {
+      await this.deps.trail.append([{ tenant: tenant.id, eventId, at: now, stage: "duplicate" }]);
+      this.deps.logger.info(logFields, "intake duplicate");
+      return { status: "duplicate", eventId };
+    }
+    for (const destination of match.destinations) {
+      this.deps.metrics.enqueued.inc({ tenant: tenant.id, destination });
+    }
+    this.deps.logger.info({ ...logFields, destinations: match.destinations }, "intake accepted");
+    return { status: "accepted", eventId, deliveries: match.destinations.length };
+  }
+}
+
+function sourceKey(tenant: string, source: string): string {
+  return `${tenant}\u0000${source}`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** A header that must appear at most once. */
+function single(value: string | string[] | undefined, name: string): string | undefined {
+  if (Array.isArray(value)) throw new HttpError("malformed_header", `header ${name} must appear once`);
+  return value;
+}

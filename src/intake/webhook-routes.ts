@@ -1,0 +1,74 @@
+/**
+ * HTTP face of the intake: `POST /webhooks/{tenant}/{source}` and the seed-compatible
+ * `POST /webhooks/generic` (tenant `default`, source `generic`, secret `WEBHOOK_SECRET`).
+ * Bodies arrive as raw Buffers (see http/app.ts); everything else happens in Intake.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError } from "../domain/errors.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Intake, IntakeResult } from "./intake.ts";
+
+export interface WebhookRoutesOptions {
+  readonly intake: Intake;
+  readonly metrics: Metrics;
+  readonly bodyLimitBytes: number;
+}
+
+/** Ids are slugs; anything else (dots, slashes, encoded tricks) can only be an unknown tenant/source. */
+const idPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export function publicUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}${request.url}`;
+}
+
+function reply(result: IntakeResult, res: FastifyReply): FastifyReply {
+  switch (result.status) {
+    case "accepted":
+      return res.code(200).send({ status: "accepted", eventId: result.eventId, deliveries: result.deliveries });
+    case "duplicate":
+      return res.code(200).send({ status: "duplicate", eventId: result.eventId });
+    case "handshake":
+      return res.code(200).send(result.body);
+    default: {
+      const _exhaustive: never = result;
+      return _exhaustive;
+    }
+  }
+}
+
+export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
+  const { intake, metrics, bodyLimitBytes } = options;
+
+  const handle = async (tenant: string, source: string, request: FastifyRequest, res: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    let outcome = "error";
+    try {
+      const result = await intake.accept({
+        tenant,
+        source,
+        headers: request.headers,
+        rawBody: request.body as Buffer | undefined,
+        url: publicUrl(request),
+      });
+      outcome = result.status;
+      return reply(result, res);
+    } finally {
+      metrics.intakeLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  app.post("/webhooks/generic", { bodyLimit: bodyLimitBytes }, (request, res) =>
+    handle("default", "generic", request, res),
+  );
+
+  app.post<{ Params: { tenant: string; source: string } }>(
+    "/webhooks/:tenant/:source",
+    { bodyLimit: bodyLimitBytes },
+    (request, res) => {
+      const { tenant, source } = request.params;
+      if (!idPattern.test(tenant)) throw new HttpError("unknown_tenant", "no such tenant is configured");
+      if (!idPattern.test(source)) throw new HttpError("unknown_source", "no such source is configured for this tenant");
+      return handle(tenant, source, request, res);
+    },
+  );
+}

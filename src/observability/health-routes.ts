@@ -1,0 +1,57 @@
+/**
+ * Liveness, readiness and metrics. `/health` says the process answers; `/ready` says it can take
+ * traffic: the store answers, workers run, and we are not shutting down (503 otherwise, with detail
+ * per component so an operator sees which part is down).
+ */
+import type { FastifyInstance } from "fastify";
+import type { IntegrationRegistry } from "../integrations/registry.ts";
+import type { Queue } from "../ports/queue.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface ReadinessProbe {
+  /** Workers are running (false before start and after stop). */
+  workersRunning(): boolean;
+  /** SIGTERM received: stop taking new traffic. */
+  shuttingDown(): boolean;
+}
+
+export interface HealthRoutesOptions {
+  readonly queue: Queue;
+  readonly metrics: Metrics;
+  readonly integrations: IntegrationRegistry;
+  readonly probe: ReadinessProbe;
+}
+
+export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
+  const { queue, metrics, integrations, probe } = options;
+
+  app.get("/health", async () => ({ status: "ok" }));
+
+  app.get("/ready", async (_request, reply) => {
+    const storeUp = await queue.ping().catch(() => false);
+    const workersUp = probe.workersRunning();
+    const shuttingDown = probe.shuttingDown();
+    const ready = storeUp && workersUp && !shuttingDown;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? "ready" : "not_ready",
+      components: {
+        store: { status: storeUp ? "up" : "down" },
+        workers: { status: workersUp ? "up" : "down" },
+        intake: { status: shuttingDown ? "draining" : "up" },
+        integrations: integrations.summary(),
+      },
+    });
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    // Queue gauges are read at scrape time: they are state, not events.
+    const stats = await queue.stats().catch(() => undefined);
+    if (stats) {
+      metrics.queueDepth.set({ state: "ready" }, stats.ready);
+      metrics.queueDepth.set({ state: "delayed" }, stats.delayed);
+      metrics.queueDepth.set({ state: "leased" }, stats.leased);
+      metrics.dlqSize.set(stats.dlq);
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}
