@@ -51,7 +51,8 @@ function str(value: unknown, name: string): string | undefined {
 /** Filters from a query string or a JSON body; unknown keys are refused so typos do not widen a purge. */
 function dlqFilter(input: unknown, allowed: readonly string[]): DlqFilter {
   if (input === undefined || input === null) return {};
-  if (typeof input !== "object" || Array.isArray(input)) throw new HttpError("invalid_request", "expected a JSON object");
+  if (typeof input !== "object" || Array.isArray(input))
+    throw new HttpError("invalid_request", "expected a JSON object");
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (!allowed.includes(key)) throw new HttpError("invalid_request", `unknown filter "${key}"`);
@@ -123,7 +124,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     });
 
     const replayed = (n: number, filter: DlqFilter | { id: string }) => {
-      if (n > 0) metrics.replayed.inc({ tenant: "tenant" in filter && filter.tenant ? filter.tenant : "*" }, n);
+      if (n > 0)
+        metrics.replayed.inc({ tenant: "tenant" in filter && filter.tenant ? filter.tenant : "*" }, n);
       logger.info({ filter, replayed: n }, "dlq replayed");
       return { replayed: n };
     };
@@ -133,7 +135,10 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       if (!entry) throw new HttpError("not_found", "no such DLQ entry");
       const n = await queue.replayDlq({ id: request.params.id });
       if (n > 0) metrics.replayed.inc({ tenant: entry.tenant }, n);
-      logger.info({ tenant: entry.tenant, destination: entry.destination, eventId: entry.eventId }, "dlq replayed");
+      logger.info(
+        { tenant: entry.tenant, destination: entry.destination, eventId: entry.eventId },
+        "dlq replayed",
+      );
       return { replayed: n };
     });
 
@@ -155,7 +160,10 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       const filter = dlqFilter(rest, filterKeys);
       // An empty filter would purge everything: make the caller say so.
       if (Object.keys(filter).length === 0 && all !== true) {
-        throw new HttpError("invalid_request", 'give at least one filter, or {"all": true} to purge the whole DLQ');
+        throw new HttpError(
+          "invalid_request",
+          'give at least one filter, or {"all": true} to purge the whole DLQ',
+        );
       }
       const n = await queue.purgeDlq({ filter });
       logger.info({ filter, purged: n }, "dlq purged");
@@ -168,11 +176,14 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
 
     admin.get("/admin/breakers", async () => ({ items: options.breakers?.() ?? [] }));
 
-    admin.get<{ Params: { tenant: string; eventId: string } }>("/admin/events/:tenant/:eventId", async (request) => {
-      const trace = await traceEvent(queue, trail, request.params.tenant, request.params.eventId);
-      if (!trace) throw new HttpError("not_found", "no such event (or its trail has expired)");
-      return trace;
-    });
+    admin.get<{ Params: { tenant: string; eventId: string } }>(
+      "/admin/events/:tenant/:eventId",
+      async (request) => {
+        const trace = await traceEvent(queue, trail, request.params.tenant, request.params.eventId);
+        if (!trace) throw new HttpError("not_found", "no such event (or its trail has expired)");
+        return trace;
+      },
+    );
   });
 }
 

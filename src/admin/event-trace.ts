@@ -41,7 +41,10 @@ export async function traceEvent(
     const detail = entry.detail ?? {};
     switch (entry.stage) {
       case "delivered":
-        destinations[entry.destination] = { state: "delivered", detail: `delivered on attempt ${entry.attempt ?? "?"}` };
+        destinations[entry.destination] = {
+          state: "delivered",
+          detail: `delivered on attempt ${entry.attempt ?? "?"}`,
+        };
         break;
       case "dead_lettered":
       case "quarantined":

@@ -1,7 +1,10 @@
 /**
  * The compiled configuration: parsed once at startup from env vars and the optional YAML file
  * (`ZEN_CONFIG`), validated with zod, secrets resolved, then deep-frozen. Nothing else reads
- * `process.env`. Units live in the names.
+ * `process.env`. Units live in the names. Built by `loadConfig` (load-config.ts).
+ *
+ * Immutability: every object and array is frozen; every `ReadonlyMap` is a `FrozenMap` (frozen.ts),
+ * a read-only view with no `set`/`delete`/`clear` (not `instanceof Map`). Never cast one back to Map.
  */
 import type { SourceProfile } from "../intake/verify/spec.ts";
 
@@ -64,39 +67,118 @@ export interface TenantConfig {
   readonly routes: readonly RouteConfig[];
 }
 
+export interface GuardsConfig {
+  /** Token bucket per tenant:destination. */
+  readonly rateLimit: {
+    /** Bucket size: the burst allowed after a quiet period (`RATE_LIMIT_CAPACITY`, default 100). */
+    readonly capacity: number;
+    /** Tokens added per second (`RATE_LIMIT_REFILL_RATE`, default 10.0; may be fractional). */
+    readonly refillPerSecond: number;
+  };
+  /** Circuit breaker per destination. */
+  readonly circuitBreaker: {
+    /** Consecutive failures that open the breaker (`CIRCUIT_BREAKER_MAX_FAILURES`, default 5). */
+    readonly maxFailures: number;
+    /** How long the breaker stays open before a half-open probe (`CIRCUIT_BREAKER_TIMEOUT`, default 60 s). */
+    readonly resetTimeoutMs: number;
+  };
+}
+
+/** Slack app credentials (`SLACK_*`); present when any of the three tokens is set. */
+export interface SlackProviderConfig {
+  readonly botToken?: string;
+  readonly signingSecret?: string;
+  readonly appToken?: string;
+  /** Web API base URL, always ending in `/` (`SLACK_API_URL`, default `https://slack.com/api/`). */
+  readonly apiUrl: string;
+}
+
+/** Jira (`JIRA_URL` + `JIRA_TOKEN`; with `JIRA_EMAIL` basic auth email:token (Cloud), else bearer (DC PAT)). */
+export interface JiraProviderConfig {
+  readonly url: string;
+  readonly token: string;
+  readonly email?: string;
+}
+
+/** ServiceNow (`SERVICENOW_INSTANCE`, `SERVICENOW_USERNAME`, `SERVICENOW_PASSWORD`, all three). */
+export interface ServiceNowProviderConfig {
+  /** `https://<instance>` when the variable was a bare host name, else the URL as given (normalized). */
+  readonly instanceUrl: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Zen back end (`ZEN_BACK_URL`, optional `ZEN_BACK_APIKEY`). */
+export interface ZenBackProviderConfig {
+  readonly url: string;
+  readonly apiKey?: string;
+}
+
+/** Shared Redis (`REDIS_URL`, `redis://` or `rediss://`); absent: the embedded SQLite store. */
+export interface RedisProviderConfig {
+  readonly url: string;
+}
+
+export interface ProvidersConfig {
+  readonly slack?: SlackProviderConfig;
+  readonly jira?: JiraProviderConfig;
+  readonly servicenow?: ServiceNowProviderConfig;
+  readonly zenBack?: ZenBackProviderConfig;
+  readonly redis?: RedisProviderConfig;
+}
+
+/** Env var and default of each field are noted; `settings:` keys in the YAML file are in tuning.ts. */
 export interface Config {
+  /** `PORT`, default 8080. */
   readonly port: number;
+  /** `HOST`, default `0.0.0.0`. */
   readonly host: string;
+  /** `ZEN_DATA_DIR`, default `./data`. */
   readonly dataDir: string;
+  /** `ZEN_CONFIG`, as given; absent = no YAML file. */
   readonly configPath?: string;
+  /** `LOG_LEVEL`, default `info`. */
   readonly logLevel: LogLevel;
-  /** Absent: the admin API is off (404). */
+  /** `ZEN_ADMIN_TOKEN`. Absent: the admin API is off (404). */
   readonly adminToken?: string;
   readonly intake: {
+    /** `ZEN_BODY_LIMIT_BYTES`, default 1 MiB. */
     readonly bodyLimitBytes: number;
-    /** Default replay/timestamp tolerance for schemes that do not set one. */
+    /** Default replay/timestamp tolerance for schemes that do not set one (`ZEN_TOLERANCE_SECONDS`, 300). */
     readonly toleranceSeconds: number;
-    /** TTL of the intake dedupe key sha256(tenant:source:eventId). */
+    /** TTL of the intake dedupe key sha256(tenant:source:eventId) (`ZEN_IDEMPOTENCY_TTL`, 24h). */
     readonly idempotencyTtlMs: number;
-    /** Group commit window: how long intake waits to batch commits (0 = next tick). */
+    /** Group commit window: how long intake waits to batch commits (0 = next tick) (`ZEN_COMMIT_WINDOW_MS`, 0). */
     readonly commitWindowMs: number;
   };
   readonly queue: {
+    /** `attempts` from `QUEUE_MAX_RETRIES` (3); the rest is `queueRetryShape` (load-config.ts). */
     readonly retry: RetryPolicy;
-    /** Upper bound on a destination's Retry-After. */
+    /** Upper bound on a destination's Retry-After (`ZEN_MAX_RETRY_AFTER`, 5m). */
     readonly maxRetryAfterMs: number;
+    /** How long a worker owns a job (`ZEN_LEASE_MS`, 60 000); above every destination `timeoutMs`. */
     readonly leaseMs: number;
-    /** Lease expiries before a job is quarantined as a poison pill. */
+    /** Lease expiries before a job is quarantined as a poison pill (`ZEN_MAX_LEASES`, 5). */
     readonly maxLeases: number;
+    /** Deliveries in flight per worker (`ZEN_CONCURRENCY`, 16). */
     readonly concurrency: number;
+    /** Idle worker poll period (`ZEN_POLL_INTERVAL_MS`, 1000). */
     readonly pollIntervalMs: number;
+    /** How long DLQ entries are kept (`DLQ_RETENTION_PERIOD`, 7d). */
     readonly dlqRetentionMs: number;
+    /** SQLite `synchronous` pragma (`ZEN_SQLITE_SYNCHRONOUS`, `full`). */
     readonly sqliteSynchronous: "full" | "normal";
   };
   readonly egress: {
+    /** `ZEN_EGRESS_ALLOW_PRIVATE`, default false: private/loopback destinations are refused. */
     readonly allowPrivate: boolean;
   };
-  /** Seed-compatible `/webhooks/generic`: tenant `default`, source `generic`; absent = route off (404). */
+  /** Per tenant:destination guards applied before each send (seed names; enforced by the delivery issue). */
+  readonly guards: GuardsConfig;
+  /** Provider credentials from env; each provider is absent unless its variables are set. */
+  readonly providers: ProvidersConfig;
+  /** `WEBHOOK_SECRET`. Seed-compatible `/webhooks/generic`: tenant `default`, source `generic`; absent = route off (404). */
   readonly genericWebhookSecret?: string;
+  /** From the YAML file, plus `default` when `WEBHOOK_SECRET` is set; in file order. */
   readonly tenants: ReadonlyMap<string, TenantConfig>;
 }

@@ -43,7 +43,10 @@ describe("route matching", () => {
     assert.equal(routeMatches({ ...base, from: ["other"] }, event), false);
     assert.equal(routeMatches({ ...base, types: ["push", "pull_*"] }, event), true);
     assert.equal(routeMatches({ ...base, types: ["push"] }, event), false);
-    assert.equal(routeMatches({ ...base, when: { "data.action": "opened", severity: ["high", "critical"] } }, event), true);
+    assert.equal(
+      routeMatches({ ...base, when: { "data.action": "opened", severity: ["high", "critical"] } }, event),
+      true,
+    );
     assert.equal(routeMatches({ ...base, when: { "data.action": "closed" } }, event), false);
     assert.equal(routeMatches({ ...base, when: { "data.nothing": "x" } }, event), false);
   });
@@ -62,6 +65,9 @@ describe("route matching", () => {
   });
 
   it("matches nothing when no route applies", () => {
-    assert.deepEqual(matchRoutes(tenant([{ index: 0, from: ["x"], to: ["d"] }]), event), { routes: [], destinations: [] });
+    assert.deepEqual(matchRoutes(tenant([{ index: 0, from: ["x"], to: ["d"] }]), event), {
+      routes: [],
+      destinations: [],
+    });
   });
 });

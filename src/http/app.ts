@@ -13,7 +13,8 @@ import { clientErrorResponse, errorHandler } from "./errors.ts";
 export interface AppOptions {
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
-  readonly webhooks: Omit<WebhookRoutesOptions, "bodyLimitBytes">;
+  /** Absent for `zen worker`: no intake routes. */
+  readonly webhooks: Omit<WebhookRoutesOptions, "bodyLimitBytes"> | undefined;
   readonly health: HealthRoutesOptions;
   readonly admin: AdminRoutesOptions;
 }
@@ -44,7 +45,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throw new HttpError("not_found", "no such endpoint");
   });
 
-  await app.register(webhookRoutes, { ...options.webhooks, bodyLimitBytes: options.bodyLimitBytes });
+  if (options.webhooks) {
+    await app.register(webhookRoutes, { ...options.webhooks, bodyLimitBytes: options.bodyLimitBytes });
+  }
   await app.register(healthRoutes, options.health);
   await app.register(adminRoutes, options.admin);
   return app;

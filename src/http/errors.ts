@@ -53,7 +53,10 @@ export function errorHandler(logger: Logger) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(err);
     if (httpError.status >= 500) logger.error({ err, url: request.url }, "request failed");
-    void reply.code(httpError.status).headers(httpError.headers).send(errorBody(httpError.code, httpError.message));
+    void reply
+      .code(httpError.status)
+      .headers(httpError.headers)
+      .send(errorBody(httpError.code, httpError.message));
   };
 }
 
@@ -66,7 +69,9 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
   const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
   const code: HttpErrorCode = tooLarge ? "headers_too_large" : "invalid_request";
   const status = httpErrorStatus[code];
-  const body = JSON.stringify(errorBody(code, tooLarge ? "request headers are too large" : "request is malformed"));
+  const body = JSON.stringify(
+    errorBody(code, tooLarge ? "request headers are too large" : "request is malformed"),
+  );
   const reason = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
   return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -22,9 +22,9 @@ import type { Queue } from "../ports/queue.ts";
 import type { TrailEntry, TrailStore } from "../ports/trail.ts";
 import { keptHeaders } from "./kept-headers.ts";
 import { mediaType, parseBody } from "./parse-body.ts";
+import { extractField } from "./verify/extract-field.ts";
 import type { Verifier } from "./verify/verifier.ts";
 import { compileVerifier } from "./verify/verifier.ts";
-import { extractField } from "./verify/extract-field.ts";
 import { zoomUrlValidationResponse } from "./verify/zoom.ts";
 
 export interface IntakeRequest {
@@ -81,7 +81,9 @@ export class Intake {
           // Twice the window so a request stamped at the far future edge is still remembered when it
           // reaches the far past edge; without a timestamp, remember as long as event ids are deduped.
           nonceTtlMs:
-            toleranceSeconds === undefined ? deps.config.intake.idempotencyTtlMs : toleranceSeconds * 2 * 1000,
+            toleranceSeconds === undefined
+              ? deps.config.intake.idempotencyTtlMs
+              : toleranceSeconds * 2 * 1000,
         });
       }
     }
@@ -152,7 +154,8 @@ export class Intake {
 
     const providerId = profile.eventId ? extractField(profile.eventId, request.headers, data) : undefined;
     const eventId = providerId ?? bodyEventId(rawBody);
-    const eventType = (profile.eventType && extractField(profile.eventType, request.headers, data)) || "unknown";
+    const eventType =
+      (profile.eventType && extractField(profile.eventType, request.headers, data)) || "unknown";
 
     // Replay guard for requests that carry no id of their own: the same signature twice is a replay.
     // Requests with a provider id skip it: a legitimate redelivery must be answered "duplicate".
@@ -175,7 +178,13 @@ export class Intake {
     };
     const match = matchRoutes(tenant, event);
     const trail: TrailEntry[] = [
-      { tenant: tenant.id, eventId, at: now, stage: "received", detail: { source: config.id, type: eventType } },
+      {
+        tenant: tenant.id,
+        eventId,
+        at: now,
+        stage: "received",
+        detail: { source: config.id, type: eventType },
+      },
       {
         tenant: tenant.id,
         eventId,

@@ -10,7 +10,9 @@ const maxHeaderValueLength = 512;
 /** Name fragments that mark a header as sensitive. */
 const sensitive = /auth|cookie|token|secret|signature|hmac|key|password|session|forwarded|x-real-ip/i;
 
-export function keptHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+export function keptHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
   const kept: Record<string, string> = {};
   let count = 0;
   for (const [name, value] of Object.entries(headers)) {

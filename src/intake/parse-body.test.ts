@@ -23,11 +23,23 @@ describe("parse-body", () => {
 
   it("parses JSON and refuses broken, empty, non-UTF-8 and too deep bodies", () => {
     assert.deepEqual(parseJson(Buffer.from('{"a":[1,{"b":"é"}]}')), { a: [1, { b: "é" }] });
-    assert.equal(code(() => parseJson(Buffer.from('{"a":'))), "malformed_body");
-    assert.equal(code(() => parseJson(Buffer.from("  "))), "malformed_body");
-    assert.equal(code(() => parseJson(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]))), "malformed_body");
+    assert.equal(
+      code(() => parseJson(Buffer.from('{"a":'))),
+      "malformed_body",
+    );
+    assert.equal(
+      code(() => parseJson(Buffer.from("  "))),
+      "malformed_body",
+    );
+    assert.equal(
+      code(() => parseJson(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]))),
+      "malformed_body",
+    );
     const bomb = "[".repeat(100_000) + "]".repeat(100_000);
-    assert.equal(code(() => parseJson(Buffer.from(bomb))), "malformed_body");
+    assert.equal(
+      code(() => parseJson(Buffer.from(bomb))),
+      "malformed_body",
+    );
   });
 
   it("counts depth outside strings only", () => {
@@ -39,6 +51,8 @@ describe("parse-body", () => {
 
   it("parses forms, keeping repeated keys", () => {
     assert.deepEqual(parseForm(Buffer.from("a=1&b=x%20y&a=2&a=3")), { a: ["1", "2", "3"], b: "x y" });
-    assert.deepEqual(parseBody("application/x-www-form-urlencoded", Buffer.from("payload=%7B%7D")), { payload: "{}" });
+    assert.deepEqual(parseBody("application/x-www-form-urlencoded", Buffer.from("payload=%7B%7D")), {
+      payload: "{}",
+    });
   });
 });

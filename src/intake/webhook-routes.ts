@@ -24,7 +24,9 @@ export function publicUrl(request: FastifyRequest): string {
 function reply(result: IntakeResult, res: FastifyReply): FastifyReply {
   switch (result.status) {
     case "accepted":
-      return res.code(200).send({ status: "accepted", eventId: result.eventId, deliveries: result.deliveries });
+      return res
+        .code(200)
+        .send({ status: "accepted", eventId: result.eventId, deliveries: result.deliveries });
     case "duplicate":
       return res.code(200).send({ status: "duplicate", eventId: result.eventId });
     case "handshake":
@@ -67,7 +69,8 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     (request, res) => {
       const { tenant, source } = request.params;
       if (!idPattern.test(tenant)) throw new HttpError("unknown_tenant", "no such tenant is configured");
-      if (!idPattern.test(source)) throw new HttpError("unknown_source", "no such source is configured for this tenant");
+      if (!idPattern.test(source))
+        throw new HttpError("unknown_source", "no such source is configured for this tenant");
       return handle(tenant, source, request, res);
     },
   );

@@ -66,7 +66,10 @@ export class IntegrationRegistry {
     for (const tenant of config.tenants.values()) {
       for (const source of tenant.sources.values()) {
         const type = source.preset ?? source.profile.scheme.kind;
-        this.items.set(key("source", tenant.id, source.id), new Integration("source", tenant.id, source.id, type));
+        this.items.set(
+          key("source", tenant.id, source.id),
+          new Integration("source", tenant.id, source.id, type),
+        );
       }
       for (const destination of tenant.destinations.values()) {
         this.items.set(
@@ -108,7 +111,12 @@ export class IntegrationRegistry {
     return counts;
   }
 
-  private record(item: Integration, ok: boolean, durationMs: number | undefined, error: string | undefined): void {
+  private record(
+    item: Integration,
+    ok: boolean,
+    durationMs: number | undefined,
+    error: string | undefined,
+  ): void {
     if (durationMs !== undefined) {
       item.totalResponseMs += durationMs;
       item.responses++;

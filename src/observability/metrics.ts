@@ -12,7 +12,7 @@ export class Metrics {
   readonly verificationFailures: Counter<"tenant" | "source" | "reason">;
   readonly intakeLatency: Histogram<"outcome">;
   readonly enqueued: Counter<"tenant" | "destination">;
-  /** outcome: delivered | retry | delayed | dead_lettered */
+  /** outcome: delivered | retry | delayed | dead_lettered | released (interrupted by shutdown, requeued uncharged) */
   readonly deliveries: Counter<"tenant" | "destination" | "outcome">;
   readonly attemptLatency: Histogram<"destination" | "outcome">;
   /** reason: backoff reasons (server_error, timeout, …) and delays (rate_limited, circuit_open, retry_after) */
@@ -53,7 +53,7 @@ export class Metrics {
     });
     this.deliveries = new Counter({
       name: "zen_deliveries_total",
-      help: "Delivery attempts by destination and outcome (delivered, retry, delayed, dead_lettered).",
+      help: "Delivery attempts by destination and outcome (delivered, retry, delayed, dead_lettered, released).",
       labelNames: ["tenant", "destination", "outcome"],
       registers,
     });

@@ -118,6 +118,7 @@ export interface DlqPage {
   readonly next: string | null;
 }
 
+/** A job whose lease expired counts as `ready`: the next `lease` call hands it out again. */
 export interface QueueCounts {
   readonly ready: number;
   readonly delayed: number;
@@ -143,9 +144,13 @@ export interface Queue {
   nextWakeAt(): Promise<number | undefined>;
   stats(): Promise<QueueStats>;
 
-  getEvent(tenant: string, eventId: string): Promise<ZenEvent | undefined>;
-  /** Jobs (not dead-lettered) of one event, for the trail view. */
-  jobsOfEvent(tenant: string, eventId: string): Promise<readonly Job[]>;
+  /**
+   * The stored event. Two sources of one tenant may use the same event id: pass `source` to pick one;
+   * without it the most recently accepted event with that id wins.
+   */
+  getEvent(tenant: string, eventId: string, source?: string): Promise<ZenEvent | undefined>;
+  /** Jobs (not dead-lettered) of one event, for the trail view; `source` narrows as in `getEvent`. */
+  jobsOfEvent(tenant: string, eventId: string, source?: string): Promise<readonly Job[]>;
 
   listDlq(filter: DlqFilter, page: { limit: number; cursor?: string }): Promise<DlqPage>;
   getDlq(id: string): Promise<DlqEntryWithEvent | undefined>;
@@ -153,9 +158,16 @@ export interface Queue {
   replayDlq(selector: { id: string } | { filter: DlqFilter }): Promise<number>;
   purgeDlq(selector: { id: string } | { filter: DlqFilter }): Promise<number>;
 
-  /** Housekeeping: drop expired dedupe keys, DLQ entries older than `dlqRetentionMs`, orphaned events. */
+  /**
+   * Housekeeping: drop expired dedupe keys, DLQ entries older than `dlqRetentionMs`, and events no job
+   * or DLQ entry references once their dedupe window (`dedupeTtlMs` after acceptance) has passed, so
+   * trail views can show a delivered event at least that long.
+   */
   prune(options: { dlqRetentionMs: number }): Promise<{ dedupeKeys: number; dlq: number; events: number }>;
-  /** Wakes when new jobs become ready (in-process hint; polling remains the source of truth). */
+  /**
+   * Wakes when new jobs become ready — after an enqueue that created jobs, a replay and a release (in-process
+   * hint; polling remains the source of truth). Returns the unsubscribe function.
+   */
   onEnqueued(listener: () => void): () => void;
   /** True when the store answers; used by /ready. */
   ping(): Promise<boolean>;

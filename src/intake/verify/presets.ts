@@ -1,7 +1,8 @@
 /**
  * Provider presets: each is just a `SourceProfile` built on the generic scheme, with the provider's
  * own event-id and event-type locations. Facts (headers, key encodings, timestamp units) come from
- * the providers' SDKs; see ../shared/reference/providers.md §4.
+ * the providers' SDKs; see ../shared/reference/providers.md §1.1 and §4. Every timestamp window
+ * is two-sided, even where the provider's SDK only refuses old requests (Stripe, Slack).
  */
 import type { PresetName, SourceProfile } from "./spec.ts";
 
@@ -10,6 +11,8 @@ const jsonOrForm = ["application/json", "application/x-www-form-urlencoded"] as 
 
 /** Default two-sided window for schemes whose provider documents none. */
 export const defaultToleranceSeconds = 300;
+/** Linear's SDK refuses webhooks more than one minute from now, either way. */
+const linearToleranceSeconds = 60;
 
 function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
   return {
@@ -29,6 +32,8 @@ function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
     },
     gitlab: {
       scheme: { kind: "token", header: "x-gitlab-token" },
+      // Classic secret token: proves the sender only (no body integrity, no replay window). GitLab's newer
+      // signing token is Standard Webhooks: use that preset for it.
       // GitLab ≥ 17.4 sends a stable Idempotency-Key; X-Gitlab-Event-UUID is per delivery attempt.
       eventId: { header: "idempotency-key" },
       eventType: { header: "x-gitlab-event" },
@@ -73,10 +78,13 @@ function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
         kind: "hmac",
         algorithm: "sha256",
         keyEncoding: "utf8",
-        signatureHeader: "x-shopify-hmac-sha256",
+        // Events webhooks send the un-prefixed header (checked first) next to the classic one.
+        signatureHeader: "shopify-hmac-sha256",
+        signatureHeaderAliases: ["x-shopify-hmac-sha256"],
         encoding: "base64",
         signedContent: "{body}",
       },
+      // Both webhook generations send the x-shopify-* headers; the id is stable across retries.
       eventId: { header: "x-shopify-webhook-id" },
       eventType: { header: "x-shopify-topic" },
       contentTypes: json,
@@ -104,8 +112,9 @@ function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
         signatureHeader: "linear-signature",
         encoding: "hex",
         signedContent: "{body}",
-        // Linear's SDK allows ±60 s on a millisecond timestamp carried in the (signed) body.
-        timestamp: { jsonPath: "$.webhookTimestamp", unit: "ms", toleranceSeconds: 60 },
+        // Linear's SDK allows ±60 s on a millisecond timestamp carried in the (signed) body. The newer
+        // `linear-timestamp` header is not signed, so the body field is the one trusted.
+        timestamp: { jsonPath: "$.webhookTimestamp", unit: "ms", toleranceSeconds: linearToleranceSeconds },
       },
       eventId: { header: "linear-delivery" },
       eventType: { jsonPath: "$.type" },
@@ -128,7 +137,10 @@ function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
     },
     twilio: {
       scheme: { kind: "twilio" },
-      eventId: { jsonPath: "$.MessageSid" },
+      // Stable across Twilio's retries and distinct per callback; MessageSid is shared by every status
+      // callback of one message (queued, sent, delivered), so it would drop all but the first.
+      eventId: { header: "i-twilio-idempotency-token" },
+      // Messaging callbacks (incoming and status) carry SmsStatus; voice callbacks would need CallStatus.
       eventType: { jsonPath: "$.SmsStatus" },
       contentTypes: jsonOrForm,
     },
@@ -157,6 +169,7 @@ function profiles(toleranceSeconds: number): Record<PresetName, SourceProfile> {
         encoding: "hex",
         signedContent: "{body}",
       },
+      // The payload's ms `timestamp` is not used as a window: Jira retries keep it and arrive up to ~30 min late.
       eventId: { header: "x-atlassian-webhook-identifier" },
       eventType: { jsonPath: "$.webhookEvent" },
       contentTypes: json,

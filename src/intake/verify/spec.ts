@@ -44,6 +44,11 @@ export interface HmacScheme {
   /** `utf8`: secret bytes as written; `base64`: decoded; `whsec`: strip `whsec_` then base64-decode. */
   readonly keyEncoding: "utf8" | "base64" | "whsec";
   readonly signatureHeader: string;
+  /**
+   * Other names of the same signature header, e.g. Shopify's legacy `X-Shopify-Hmac-Sha256` next to
+   * `shopify-hmac-sha256`. The first header present in `[signatureHeader, ...aliases]` is the one checked.
+   */
+  readonly signatureHeaderAliases?: readonly string[];
   /** Prefix of each signature value, e.g. `sha256=`, `v0=`, `v1=`, `v1,`. Entries without it are ignored. */
   readonly signaturePrefix?: string;
   /** Several signatures in one header separated by this (`,` PagerDuty/Stripe, ` ` Standard Webhooks). */

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { databaseFileName, openDatabase } from "./database.ts";
+import { schemaVersion } from "./schema.ts";
+
+describe("openDatabase", () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "zen-db-"));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("creates the data dir and <dir>/zen.db in WAL mode with the current schema", () => {
+    const dir = join(root, "nested", "data");
+    const db = openDatabase({ dir });
+    try {
+      assert.equal(db.path, join(dir, databaseFileName));
+      assert.ok(existsSync(db.path));
+      assert.equal(db.handle.pragma("journal_mode", { simple: true }), "wal");
+      assert.equal(db.handle.pragma("synchronous", { simple: true }), 2, "FULL by default");
+      assert.equal(db.handle.pragma("busy_timeout", { simple: true }), 5_000);
+      assert.equal(db.handle.pragma("user_version", { simple: true }), schemaVersion);
+      const tables = db.handle
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .pluck()
+        .all();
+      assert.deepEqual(tables, ["dedupe_keys", "dlq", "events", "jobs", "key_store", "trail"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("honours synchronous=normal and a busy timeout", () => {
+    const db = openDatabase({ dir: root, synchronous: "normal", busyTimeoutMs: 250 });
+    try {
+      assert.equal(db.handle.pragma("synchronous", { simple: true }), 1);
+      assert.equal(db.handle.pragma("busy_timeout", { simple: true }), 250);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("reopens an existing file without migrating twice, and closes idempotently", () => {
+    const first = openDatabase({ dir: root });
+    first.handle.prepare("INSERT INTO key_store (key, value, expires_at) VALUES ('k', 'v', 1)").run();
+    first.close();
+    first.close();
+    const second = openDatabase({ dir: root });
+    try {
+      assert.equal(second.handle.prepare("SELECT value FROM key_store").pluck().get(), "v");
+    } finally {
+      second.close();
+    }
+  });
+
+  it("refuses a file written by a newer schema", () => {
+    openDatabase({ dir: root }).close();
+    const raw = new Database(join(root, databaseFileName));
+    raw.pragma(`user_version = ${schemaVersion + 1}`);
+    raw.close();
+    assert.throws(() => openDatabase({ dir: root }), { code: "store_unavailable" });
+  });
+});

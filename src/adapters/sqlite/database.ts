@@ -1,0 +1,82 @@
+/**
+ * Opens the embedded store: one SQLite file, `<dir>/zen.db`, in WAL mode, schema migrated on open.
+ * The SQLite queue, key store and trail store share this handle and its single {@link WriteBatcher},
+ * so their writes are group-committed together.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import Database from "better-sqlite3";
+import { migrate } from "./schema.ts";
+import { WriteBatcher } from "./write-batcher.ts";
+
+/** File name of the store inside the data dir. */
+export const databaseFileName = "zen.db";
+
+/** How long a writer waits for another process's lock before failing, in ms (blocks the event loop). */
+export const defaultBusyTimeoutMs = 5_000;
+
+export interface OpenDatabaseOptions {
+  /** Data directory (`ZEN_DATA_DIR`); created if missing. */
+  readonly dir: string;
+  /**
+   * `full` (default): every commit is fsynced before callers hear it is durable — survives power
+   * loss. `normal`: WAL commits are fsynced at checkpoints only — survives a process crash
+   * (`kill -9`), may lose the last commits on power loss.
+   */
+  readonly synchronous?: "full" | "normal";
+  /** Default {@link defaultBusyTimeoutMs}. */
+  readonly busyTimeoutMs?: number;
+  /** Group commit window in ms; default 0 (next tick). See {@link WriteBatcher}. */
+  readonly commitWindowMs?: number;
+  /** Writes per transaction before an immediate flush; default 256. */
+  readonly maxBatchSize?: number;
+  /** Observes each committed transaction's write count (e.g. `zen_queue_commit_batch_size`). */
+  readonly onCommit?: (batchSize: number) => void;
+}
+
+/** An open store file: the raw handle (for the adapters), its write batcher, and close. */
+export class SqliteDatabase {
+  readonly path: string;
+  readonly handle: BetterSqlite3.Database;
+  readonly batcher: WriteBatcher;
+
+  constructor(path: string, handle: BetterSqlite3.Database, batcher: WriteBatcher) {
+    this.path = path;
+    this.handle = handle;
+    this.batcher = batcher;
+  }
+
+  /** Commits pending writes, then closes the file. Idempotent. */
+  close(): void {
+    if (!this.handle.open) return;
+    this.batcher.close();
+    this.handle.close();
+  }
+}
+
+/**
+ * Opens (creating and migrating as needed) `<dir>/zen.db`.
+ * @throws ZenError `store_unavailable` when the file's schema is newer than this build.
+ */
+export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
+  mkdirSync(options.dir, { recursive: true });
+  const path = join(options.dir, databaseFileName);
+  const handle = new Database(path);
+  try {
+    handle.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? defaultBusyTimeoutMs)}`);
+    handle.pragma("journal_mode = WAL");
+    handle.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    migrate(handle);
+  } catch (error) {
+    handle.close();
+    throw error;
+  }
+  const batcher = new WriteBatcher({
+    db: handle,
+    commitWindowMs: options.commitWindowMs,
+    maxBatchSize: options.maxBatchSize,
+    onCommit: options.onCommit,
+  });
+  return new SqliteDatabase(path, handle, batcher);
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { checkConfig } from "./check-config.ts";
+import { fakeFiles, testConfigPath } from "./testing.ts";
+
+const examplePath = fileURLToPath(new URL("../../examples/zen.yaml", import.meta.url));
+
+/** Fake values for every variable examples/zen.yaml references. */
+const exampleEnv = {
+  ZEN_CONFIG: examplePath,
+  GITHUB_WEBHOOK_SECRET: "test-secret-not-real",
+  STRIPE_WEBHOOK_SECRET: "whsec_test-secret-not-real",
+  BILLING_WEBHOOK_SECRET: "whsec_dGVzdC1zZWNyZXQtbm90LXJlYWw=",
+  BILLING_WEBHOOK_SECRET_OLD: "whsec_b2xkLXRlc3Qtc2VjcmV0LW5vdC1yZWFs",
+  ACME_MONITOR_SECRET: "test-secret-not-real",
+  OPS_HOOK_SECRET: "whsec_dGVzdC1zZWNyZXQtbm90LXJlYWw=",
+  OPS_HOOK_TOKEN: "Bearer test-token-not-real",
+  CHAT_WEBHOOK_URL: "https://chat.example.com/hooks/T000/B000/test-token-not-real",
+  WEBHOOK_SECRET: "test-secret-not-real",
+  ZEN_ADMIN_TOKEN: "test-token-not-real",
+  SLACK_BOT_TOKEN: "xoxb-test-token-not-real",
+};
+
+describe("checkConfig", () => {
+  it("summarizes examples/zen.yaml without any secret", () => {
+    const result = checkConfig({ env: exampleEnv });
+    assert.ok(result.ok, result.ok ? "" : result.problems.join("\n"));
+    const text = result.summary.join("\n");
+    assert.ok(!/not-real|dGVzdC|hooks\/T000/.test(text), text);
+    assert.deepEqual(result.summary, [
+      `config file: ${examplePath}`,
+      "listen: 0.0.0.0:8080; data dir: ./data; log level: info",
+      "admin API: on",
+      "generic webhook /webhooks/generic: on",
+      "providers: slack",
+      "queue: 3 attempts, lease 1m, concurrency 16, DLQ kept 7d",
+      "tenant acme: 4 sources, 2 destinations, 4 routes",
+      '  source github: preset github: hmac-sha256 in x-hub-signature-256 over "{body}", 1 secret',
+      '  source stripe: preset stripe: hmac-sha256 in stripe-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
+      '  source billing: preset standard-webhooks: hmac-sha256 in webhook-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 2 secrets',
+      '  source monitor: custom: hmac-sha256 in x-monitor-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 1 secret',
+      "  destination ops-hook: webhook to https://ops.example.com, signed, timeout 10s, headers: authorization, x-team",
+      "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s",
+      "  route 0: from github; type push; data.ref refs/heads/main → ops-hook",
+      "  route 1: from github; type pull_request; data.action opened → chat",
+      "  route 2: from stripe, billing; type invoice.payment_failed | charge.dispute.* → ops-hook, chat",
+      "  route 3: from monitor; data.alert.severity high | critical → chat",
+      "tenant default: 1 source, 0 destinations, 0 routes",
+      '  source generic: preset generic: hmac-sha256 in x-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
+    ]);
+  });
+
+  it("keeps examples/zen.yaml free of literal secrets", () => {
+    const text = readFileSync(examplePath, "utf8");
+    assert.ok(!/whsec_[A-Za-z0-9]|xox[bp]-|Bearer [A-Za-z0-9]/.test(text));
+  });
+
+  it("marks unverified sources loudly", () => {
+    const yaml = "tenants:\n  - id: acme\n    sources: [{ id: open, verify: none }]\n";
+    const result = checkConfig({
+      env: { ZEN_CONFIG: testConfigPath },
+      readFile: fakeFiles({ [testConfigPath]: yaml }),
+    });
+    assert.ok(result.ok);
+    assert.ok(result.summary.includes("  source open: custom: NOT VERIFIED (verify: none)"));
+  });
+
+  it("returns every problem instead of throwing", () => {
+    const result = checkConfig({ env: { ZEN_CONFIG: examplePath, PORT: "http" } });
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.problems.length === 9, !result.ok ? result.problems.join("\n") : "");
+    assert.ok(!result.ok && result.problems[0] === 'env PORT: expected a non-negative integer, got "http"');
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Destinations by `type`. Each type compiles its own strict schema; a new type (slack, jira,
+ * servicenow, observation) adds one entry here and one compile-<type>-destination.ts file.
+ */
+
+import type { CompileContext } from "./compile-context.ts";
+import { compileWebhookDestination } from "./compile-webhook-destination.ts";
+import type { DestinationConfig } from "./config.ts";
+import { destinationTypeSchema } from "./file-schema.ts";
+import type { FieldPath, Problems } from "./problems.ts";
+import { quote } from "./values.ts";
+import { parseNode } from "./zod-issues.ts";
+
+type DestinationCompiler = (
+  raw: unknown,
+  path: FieldPath,
+  tenant: string,
+  ctx: CompileContext,
+  problems: Problems,
+) => DestinationConfig | undefined;
+
+const compilers: Readonly<Record<string, DestinationCompiler>> = {
+  webhook: compileWebhookDestination,
+};
+
+/** The `type:` values this build supports. */
+export const destinationTypes: readonly string[] = Object.keys(compilers);
+
+/** Reads `type`, then compiles the node with that type's compiler; an unknown type lists the known ones. */
+export function compileDestination(
+  raw: unknown,
+  path: FieldPath,
+  tenant: string,
+  ctx: CompileContext,
+  problems: Problems,
+): DestinationConfig | undefined {
+  const head = parseNode(destinationTypeSchema, raw, path, problems);
+  if (!head) return undefined;
+  const compile = Object.hasOwn(compilers, head.type) ? compilers[head.type] : undefined;
+  if (!compile) {
+    problems.at(
+      [...path, "type"],
+      `unsupported destination type ${quote(head.type)}; supported: ${destinationTypes.join(", ")}`,
+    );
+    return undefined;
+  }
+  return compile(raw, path, tenant, ctx, problems);
+}

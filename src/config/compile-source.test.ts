@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { yamlProblems } from "./testing.ts";
+
+const secret = "test-secret-not-real";
+const oneSource = (source: string) => `tenants:\n  - id: acme\n    sources:\n      - ${source}\n`;
+
+describe("source problems", () => {
+  it("names the unset env var of a secret", () => {
+    assert.deepEqual(yamlProblems(oneSource("{ id: gh, preset: github, secrets: [env:GH_SECRET] }")), [
+      "tenants[0].sources[0].secrets[0]: environment variable GH_SECRET is not set",
+    ]);
+    assert.deepEqual(
+      yamlProblems(oneSource("{ id: gh, preset: github, secrets: [env:GH_SECRET] }"), { GH_SECRET: " " }),
+      ["tenants[0].sources[0].secrets[0]: environment variable GH_SECRET is empty"],
+    );
+  });
+
+  it("names an unreadable or empty secret file", () => {
+    const yaml = oneSource(
+      "{ id: gh, preset: github, secrets: [file:/run/secrets/missing, file:/run/secrets/empty] }",
+    );
+    assert.deepEqual(yamlProblems(yaml, {}, { "/run/secrets/empty": "\n" }), [
+      "tenants[0].sources[0].secrets[0]: cannot read secret file /run/secrets/missing: no such file",
+      "tenants[0].sources[0].secrets[1]: secret file /run/secrets/empty is empty",
+    ]);
+  });
+
+  it("refuses a literal secret without echoing it", () => {
+    const problems = yamlProblems(oneSource(`{ id: gh, preset: github, secrets: ["${secret}"] }`));
+    assert.deepEqual(problems, [
+      "tenants[0].sources[0].secrets[0]: literal secrets are not allowed in the config file (value not shown); write env:NAME or file:/path and keep the secret there",
+    ]);
+  });
+
+  it("refuses malformed references", () => {
+    assert.deepEqual(
+      yamlProblems(oneSource('{ id: gh, preset: github, secrets: ["env:GH-SECRET", "file:"] }')),
+      [
+        "tenants[0].sources[0].secrets[0]: expected env:NAME with NAME a variable name (letters, digits, _)",
+        "tenants[0].sources[0].secrets[1]: expected file:/path/to/secret",
+      ],
+    );
+  });
+
+  it("names an unknown preset and lists the known ones", () => {
+    const [line] = yamlProblems(oneSource("{ id: gh, preset: githb, secrets: [env:GH_SECRET] }"), {
+      GH_SECRET: secret,
+    });
+    assert.match(
+      line ?? "",
+      /^tenants\[0\]\.sources\[0\]\.preset: unknown preset "githb"; known presets: github, gitlab, /,
+    );
+  });
+
+  it("refuses a bad slug", () => {
+    assert.deepEqual(yamlProblems(oneSource("{ id: GitHub, verify: none }")), [
+      'tenants[0].sources[0].id: expected an id of lowercase letters, digits, "_" and "-" (starting with a letter or digit, at most 63 characters), got "GitHub"',
+    ]);
+    assert.equal(yamlProblems("tenants: [{ id: -acme }]").length, 1);
+  });
+
+  it("refuses a source without a verifier, or with two", () => {
+    assert.deepEqual(yamlProblems(oneSource("{ id: gh, secrets: [env:GH_SECRET] }"), { GH_SECRET: secret }), [
+      "tenants[0].sources[0]: no verifier; set preset, verify, or verify: none",
+    ]);
+    assert.deepEqual(yamlProblems(oneSource("{ id: gh, preset: github, verify: none }")), [
+      "tenants[0].sources[0]: set either preset or verify, not both",
+    ]);
+  });
+
+  it("requires secrets unless verify: none, and refuses them with it", () => {
+    assert.deepEqual(yamlProblems(oneSource("{ id: gh, preset: github }")), [
+      "tenants[0].sources[0].secrets: required: at least one env:NAME or file:/path (several = rotation, any one may match)",
+    ]);
+    assert.deepEqual(yamlProblems(oneSource("{ id: open, verify: none, secrets: [env:X] }"), { X: secret }), [
+      "tenants[0].sources[0].secrets: verify: none uses no secrets; remove secrets",
+    ]);
+  });
+
+  it("refuses toleranceSeconds where no timestamp is signed", () => {
+    const yaml = oneSource("{ id: gh, preset: github, secrets: [env:GH_SECRET], toleranceSeconds: 60 }");
+    assert.deepEqual(yamlProblems(yaml, { GH_SECRET: secret }), [
+      "tenants[0].sources[0].toleranceSeconds: preset github has no signed timestamp to check",
+    ]);
+  });
+
+  it("checks that whsec keys decode", () => {
+    const yaml = oneSource("{ id: sw, preset: standard-webhooks, secrets: [env:SW_SECRET] }");
+    assert.deepEqual(yamlProblems(yaml, { SW_SECRET: "whsec_not base64!" }), [
+      "tenants[0].sources[0].secrets[0]: keyEncoding whsec expects whsec_ followed by base64, as Standard Webhooks issues them (value not shown)",
+    ]);
+  });
+
+  it("validates event id/type overrides and content types", () => {
+    const yaml = oneSource(
+      "{ id: open, verify: none, eventId: { header: X-Id, jsonPath: $.id }, eventType: { jsonPath: type }, contentTypes: [json] }",
+    );
+    assert.deepEqual(yamlProblems(yaml), [
+      "tenants[0].sources[0].eventId: set exactly one of header or jsonPath",
+      "tenants[0].sources[0].eventType.jsonPath: expected a JSON path like $.id or $.data.object.id",
+      "tenants[0].sources[0].contentTypes[0]: expected a media type like application/json",
+    ]);
+  });
+});

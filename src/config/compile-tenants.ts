@@ -1,0 +1,160 @@
+/**
+ * Compiles `tenants[]`: each tenant's sources, destinations and routes, with the checks that span
+ * nodes (duplicate ids, routes naming ids that exist). Ids are collected from the raw nodes, so a
+ * source that failed to compile still counts as declared: its own problems are reported once, not
+ * echoed by every route that names it.
+ */
+import { presetProfile } from "../intake/verify/presets.ts";
+import type { CompileContext } from "./compile-context.ts";
+import { compileDestination } from "./compile-destination.ts";
+import { compileRoute } from "./compile-route.ts";
+import { compileSource } from "./compile-source.ts";
+import type { DestinationConfig, RouteConfig, SourceConfig, TenantConfig } from "./config.ts";
+import { tenantSchema } from "./file-schema.ts";
+import { FrozenMap } from "./frozen.ts";
+import { envLocation, type FieldPath, formatPath, type Problems } from "./problems.ts";
+import { parseNode } from "./zod-issues.ts";
+
+/** The seed-compatible `/webhooks/generic` endpoint lives at this tenant and source. */
+export const genericTenantId = "default";
+export const genericSourceId = "generic";
+
+/** A tenant being built; frozen into a TenantConfig by `freezeTenants`. */
+export interface TenantDraft {
+  readonly id: string;
+  /** Ids written in the file, compiled or not (for cross-references and duplicates). */
+  readonly declaredSources: Set<string>;
+  readonly sources: Map<string, SourceConfig>;
+  readonly destinations: Map<string, DestinationConfig>;
+  readonly routes: RouteConfig[];
+}
+
+/**
+ * Compiles every tenant node; a tenant whose own keys are broken is skipped (after recording why).
+ * @param implicitSources sources added from env (tenant id → source ids) that routes in the file may
+ *   name, e.g. `default`/`generic` when `WEBHOOK_SECRET` is set.
+ */
+export function compileTenants(
+  rawTenants: readonly unknown[],
+  path: FieldPath,
+  ctx: CompileContext,
+  problems: Problems,
+  implicitSources: ReadonlyMap<string, readonly string[]> = new Map(),
+): Map<string, TenantDraft> {
+  const tenants = new Map<string, TenantDraft>();
+  const firstSeen = new Map<string, string>();
+  rawTenants.forEach((raw, i) => {
+    const tenantPath = [...path, i];
+    if (isDuplicate(raw, [...tenantPath, "id"], "tenant", firstSeen, problems)) return;
+    const node = parseNode(tenantSchema, raw, tenantPath, problems);
+    if (!node) return;
+    const draft: TenantDraft = {
+      id: node.id,
+      declaredSources: new Set(),
+      sources: new Map(),
+      destinations: new Map(),
+      routes: [],
+    };
+    const sourceIds = new Map<string, string>();
+    node.sources.forEach((rawSource, j) => {
+      const p = [...tenantPath, "sources", j];
+      if (isDuplicate(rawSource, [...p, "id"], "source", sourceIds, problems)) return;
+      const source = compileSource(rawSource, p, node.id, ctx, problems);
+      if (source) draft.sources.set(source.id, source);
+    });
+    for (const id of sourceIds.keys()) draft.declaredSources.add(id);
+    const destinationIds = new Map<string, string>();
+    node.destinations.forEach((rawDestination, j) => {
+      const p = [...tenantPath, "destinations", j];
+      if (isDuplicate(rawDestination, [...p, "id"], "destination", destinationIds, problems)) return;
+      const destination = compileDestination(rawDestination, p, node.id, ctx, problems);
+      if (destination) draft.destinations.set(destination.id, destination);
+    });
+    const targets = {
+      tenant: node.id,
+      sources: new Set([...draft.declaredSources, ...(implicitSources.get(node.id) ?? [])]),
+      destinations: new Set(destinationIds.keys()),
+    };
+    node.routes.forEach((rawRoute, j) => {
+      const route = compileRoute(rawRoute, [...tenantPath, "routes", j], j, targets, problems);
+      if (route) draft.routes.push(route);
+    });
+    tenants.set(node.id, draft);
+  });
+  return tenants;
+}
+
+/**
+ * `WEBHOOK_SECRET` → tenant `default` (created if the file lacks it) gets source `generic` with the
+ * `generic` preset. A `generic` source already in the file is a conflict, not silently replaced.
+ */
+export function addGenericSource(
+  tenants: Map<string, TenantDraft>,
+  secret: string,
+  ctx: CompileContext,
+  problems: Problems,
+): void {
+  let tenant = tenants.get(genericTenantId);
+  if (tenant?.declaredSources.has(genericSourceId)) {
+    problems.add(
+      envLocation("WEBHOOK_SECRET"),
+      `tenant "${genericTenantId}" in ZEN_CONFIG already declares source "${genericSourceId}"; remove one of them`,
+    );
+    return;
+  }
+  if (!tenant) {
+    tenant = {
+      id: genericTenantId,
+      declaredSources: new Set(),
+      sources: new Map(),
+      destinations: new Map(),
+      routes: [],
+    };
+    tenants.set(genericTenantId, tenant);
+  }
+  tenant.declaredSources.add(genericSourceId);
+  tenant.sources.set(genericSourceId, {
+    id: genericSourceId,
+    tenant: genericTenantId,
+    preset: "generic",
+    profile: structuredClone(presetProfile("generic", ctx.toleranceSeconds)),
+    secrets: [secret],
+  });
+}
+
+/** Drafts → TenantConfigs with read-only maps (deep freezing happens once, on the whole Config). */
+export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenMap<string, TenantConfig> {
+  return new FrozenMap(
+    [...drafts.values()].map((draft): [string, TenantConfig] => [
+      draft.id,
+      {
+        id: draft.id,
+        sources: new FrozenMap(draft.sources),
+        destinations: new FrozenMap(draft.destinations),
+        routes: draft.routes,
+      },
+    ]),
+  );
+}
+
+/**
+ * Records `raw.id` as seen; when it was seen before, reports the duplicate and returns true (the
+ * node is then skipped). Nodes without a string id are left to their schema to report.
+ */
+function isDuplicate(
+  raw: unknown,
+  idPath: FieldPath,
+  kind: string,
+  seen: Map<string, string>,
+  problems: Problems,
+): boolean {
+  const id = raw !== null && typeof raw === "object" ? (raw as { id?: unknown }).id : undefined;
+  if (typeof id !== "string") return false;
+  const first = seen.get(id);
+  if (first !== undefined) {
+    problems.at(idPath, `duplicate ${kind} id "${id}" (first declared at ${first})`);
+    return true;
+  }
+  seen.set(id, formatPath(idPath.slice(0, -1)));
+  return false;
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadConfig } from "./load-config.ts";
+import { problemsOf } from "./testing.ts";
+
+describe("env vars", () => {
+  it("defaults with an empty env", () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, "0.0.0.0");
+    assert.equal(config.dataDir, "./data");
+    assert.equal(config.configPath, undefined);
+    assert.equal(config.logLevel, "info");
+    assert.equal(config.adminToken, undefined);
+    assert.equal(config.genericWebhookSecret, undefined);
+    assert.deepEqual(config.intake, {
+      bodyLimitBytes: 1_048_576,
+      toleranceSeconds: 300,
+      idempotencyTtlMs: 86_400_000,
+      commitWindowMs: 0,
+    });
+    assert.deepEqual(config.queue, {
+      retry: { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: true },
+      maxRetryAfterMs: 300_000,
+      leaseMs: 60_000,
+      maxLeases: 5,
+      concurrency: 16,
+      pollIntervalMs: 1_000,
+      dlqRetentionMs: 7 * 86_400_000,
+      sqliteSynchronous: "full",
+    });
+    assert.deepEqual(config.egress, { allowPrivate: false });
+    assert.deepEqual(config.guards, {
+      rateLimit: { capacity: 100, refillPerSecond: 10 },
+      circuitBreaker: { maxFailures: 5, resetTimeoutMs: 60_000 },
+    });
+    assert.deepEqual(config.providers, {});
+    assert.equal(config.tenants.size, 0);
+  });
+
+  it("parses every service variable", () => {
+    const config = loadConfig({
+      env: {
+        PORT: "9090",
+        HOST: "127.0.0.1",
+        ZEN_DATA_DIR: "/var/lib/zen",
+        ZEN_ADMIN_TOKEN: "admin-token-not-real",
+        LOG_LEVEL: "DEBUG",
+        QUEUE_MAX_RETRIES: "7",
+        DLQ_RETENTION_PERIOD: "12h",
+        RATE_LIMIT_CAPACITY: "50",
+        RATE_LIMIT_REFILL_RATE: "2.5",
+        CIRCUIT_BREAKER_MAX_FAILURES: "9",
+        CIRCUIT_BREAKER_TIMEOUT: "90",
+        ZEN_EGRESS_ALLOW_PRIVATE: "1",
+        ZEN_BODY_LIMIT_BYTES: "2048",
+        ZEN_TOLERANCE_SECONDS: "120",
+        ZEN_IDEMPOTENCY_TTL: "30m",
+        ZEN_COMMIT_WINDOW_MS: "5",
+        ZEN_LEASE_MS: "45000",
+        ZEN_MAX_LEASES: "3",
+        ZEN_CONCURRENCY: "4",
+        ZEN_POLL_INTERVAL_MS: "250",
+        ZEN_MAX_RETRY_AFTER: "1h30m",
+        ZEN_SQLITE_SYNCHRONOUS: "normal",
+      },
+    });
+    assert.equal(config.port, 9090);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.dataDir, "/var/lib/zen");
+    assert.equal(config.adminToken, "admin-token-not-real");
+    assert.equal(config.logLevel, "debug");
+    assert.equal(config.queue.retry.attempts, 7);
+    assert.equal(config.queue.dlqRetentionMs, 12 * 3_600_000);
+    assert.deepEqual(config.guards, {
+      rateLimit: { capacity: 50, refillPerSecond: 2.5 },
+      circuitBreaker: { maxFailures: 9, resetTimeoutMs: 90_000 },
+    });
+    assert.equal(config.egress.allowPrivate, true);
+    assert.deepEqual(config.intake, {
+      bodyLimitBytes: 2048,
+      toleranceSeconds: 120,
+      idempotencyTtlMs: 1_800_000,
+      commitWindowMs: 5,
+    });
+    assert.equal(config.queue.leaseMs, 45_000);
+    assert.equal(config.queue.maxLeases, 3);
+    assert.equal(config.queue.concurrency, 4);
+    assert.equal(config.queue.pollIntervalMs, 250);
+    assert.equal(config.queue.maxRetryAfterMs, 5_400_000);
+    assert.equal(config.queue.sqliteSynchronous, "normal");
+  });
+
+  it("treats an empty variable as unset", () => {
+    const config = loadConfig({ env: { PORT: "", QUEUE_MAX_RETRIES: "  ", ZEN_ADMIN_TOKEN: "" } });
+    assert.equal(config.port, 8080);
+    assert.equal(config.queue.retry.attempts, 3);
+    assert.equal(config.adminToken, undefined);
+  });
+
+  it("accepts true/false/1/0 for ZEN_EGRESS_ALLOW_PRIVATE", () => {
+    for (const [raw, expected] of [
+      ["true", true],
+      ["TRUE", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+    ] as const) {
+      assert.equal(loadConfig({ env: { ZEN_EGRESS_ALLOW_PRIVATE: raw } }).egress.allowPrivate, expected, raw);
+    }
+  });
+
+  it("reports each invalid variable by name, all at once", () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          PORT: "http",
+          LOG_LEVEL: "verbose",
+          QUEUE_MAX_RETRIES: "x",
+          DLQ_RETENTION_PERIOD: "a week",
+          RATE_LIMIT_CAPACITY: "-1",
+          RATE_LIMIT_REFILL_RATE: "fast",
+          CIRCUIT_BREAKER_MAX_FAILURES: "0",
+          CIRCUIT_BREAKER_TIMEOUT: "60x",
+          ZEN_EGRESS_ALLOW_PRIVATE: "yes",
+          ZEN_BODY_LIMIT_BYTES: "1e6",
+          ZEN_TOLERANCE_SECONDS: "0",
+          ZEN_IDEMPOTENCY_TTL: "forever",
+          ZEN_COMMIT_WINDOW_MS: "5000",
+          ZEN_LEASE_MS: "10",
+          ZEN_MAX_LEASES: "0",
+          ZEN_CONCURRENCY: "many",
+          ZEN_POLL_INTERVAL_MS: "1.5",
+          ZEN_MAX_RETRY_AFTER: "-5m",
+          ZEN_SQLITE_SYNCHRONOUS: "off",
+        },
+      }),
+    );
+    assert.deepEqual(problems, [
+      'env PORT: expected a non-negative integer, got "http"',
+      'env LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+      'env QUEUE_MAX_RETRIES: expected a positive integer, got "x"',
+      'env DLQ_RETENTION_PERIOD: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "a week"',
+      'env RATE_LIMIT_CAPACITY: expected a positive integer, got "-1"',
+      'env RATE_LIMIT_REFILL_RATE: expected a positive number up to 1000000, got "fast"',
+      'env CIRCUIT_BREAKER_MAX_FAILURES: expected a positive integer from 1 to 1000, got "0"',
+      'env CIRCUIT_BREAKER_TIMEOUT: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "60x"',
+      'env ZEN_EGRESS_ALLOW_PRIVATE: expected true, false, 1 or 0, got "yes"',
+      'env ZEN_BODY_LIMIT_BYTES: expected a positive integer, got "1e6"',
+      'env ZEN_TOLERANCE_SECONDS: expected a positive integer from 1 to 86400, got "0"',
+      'env ZEN_IDEMPOTENCY_TTL: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "forever"',
+      'env ZEN_COMMIT_WINDOW_MS: expected a non-negative integer from 0 to 1000, got "5000"',
+      'env ZEN_LEASE_MS: expected a positive integer from 1000 to 3600000, got "10"',
+      'env ZEN_MAX_LEASES: expected a positive integer from 1 to 100, got "0"',
+      'env ZEN_CONCURRENCY: expected a positive integer, got "many"',
+      'env ZEN_POLL_INTERVAL_MS: expected a positive integer, got "1.5"',
+      'env ZEN_MAX_RETRY_AFTER: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "-5m"',
+      'env ZEN_SQLITE_SYNCHRONOUS: expected one of full, normal, got "off"',
+    ]);
+  });
+
+  it("never echoes a secret variable", () => {
+    const problems = problemsOf(() => loadConfig({ env: { ZEN_ADMIN_TOKEN: "   ", WEBHOOK_SECRET: " \t" } }));
+    assert.deepEqual(problems, [
+      "env ZEN_ADMIN_TOKEN: is set but contains only whitespace",
+      "env WEBHOOK_SECRET: is set but contains only whitespace",
+    ]);
+  });
+});

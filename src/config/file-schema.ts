@@ -1,0 +1,131 @@
+/**
+ * The YAML file's shape, node by node (DESIGN.md §3 sketch). Every object is strict: an unknown key is
+ * a problem, so a typo (`prest:`, `signatureHeadr:`) fails loudly instead of silently weakening
+ * verification. Nodes are parsed one at a time (tenant, then each source, destination, route) so one
+ * broken node does not hide the problems of its siblings. Semantic rules (secrets resolve, routes
+ * name existing ids, placeholders are known) are in the compile-*.ts files.
+ */
+import { z } from "zod";
+import { presetNames } from "../intake/verify/spec.ts";
+import { secretRefSchema } from "./secrets.ts";
+
+const slugPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Tenant, source, destination ids: they appear in URLs, metric labels and idempotency keys. */
+export const slugSchema = z.string().regex(slugPattern, {
+  error: (issue) =>
+    `expected an id of lowercase letters, digits, "_" and "-" (starting with a letter or digit, at most 63 characters), got ${JSON.stringify(issue.input)}`,
+});
+
+/** An HTTP header name: an RFC 9110 token. */
+export const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A header name, lower-cased: Node hands headers to intake lower-cased. */
+export const headerNameSchema = z
+  .string()
+  .regex(headerNamePattern, { error: "expected an HTTP header name" })
+  .transform((name) => name.toLowerCase());
+
+/** `$.id`, `$.data.object.id`, `$.items[0].id`: where a value sits in a JSON body. */
+export const jsonPathSchema = z
+  .string()
+  .regex(/^\$(\.[A-Za-z0-9_-]+|\[\d+\])+$/, { error: "expected a JSON path like $.id or $.data.object.id" });
+
+/** A media type without parameters, lower-cased (`application/json`). */
+export const mediaTypeSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/, {
+    error: "expected a media type like application/json",
+  })
+  .transform((type) => type.toLowerCase());
+
+const nonEmpty = z.string().min(1);
+
+/** Where a value lives in a request: exactly one of a header or a JSON path. */
+export const fieldRefSchema = z
+  .strictObject({ header: headerNameSchema.optional(), jsonPath: jsonPathSchema.optional() })
+  .refine((ref) => (ref.header === undefined) !== (ref.jsonPath === undefined), {
+    error: "set exactly one of header or jsonPath",
+  });
+
+export const toleranceSecondsSchema = z.int().min(1).max(86_400);
+
+export const topLevelSchema = z.strictObject({
+  /** Tuning knobs; validated against tuning.ts's table. */
+  settings: z.unknown().optional(),
+  tenants: z.array(z.unknown()).optional(),
+});
+
+export const tenantSchema = z.strictObject({
+  id: slugSchema,
+  sources: z.array(z.unknown()).default([]),
+  destinations: z.array(z.unknown()).default([]),
+  routes: z.array(z.unknown()).default([]),
+});
+
+export const sourceSchema = z.strictObject({
+  id: slugSchema,
+  preset: z
+    .enum(presetNames, {
+      error: (issue) =>
+        `unknown preset ${JSON.stringify(issue.input)}; known presets: ${presetNames.join(", ")}`,
+    })
+    .optional(),
+  /** `none`, a custom HMAC block, or `{ token: … }`: dispatched in compile-verify.ts. */
+  verify: z.unknown().optional(),
+  /** Several = rotation: any one may match. */
+  secrets: z.array(secretRefSchema).optional(),
+  eventId: fieldRefSchema.optional(),
+  eventType: fieldRefSchema.optional(),
+  toleranceSeconds: toleranceSecondsSchema.optional(),
+  contentTypes: z.array(mediaTypeSchema).min(1).optional(),
+});
+
+/** A signature scheme for any HMAC-signing provider, no code needed. */
+export const hmacVerifySchema = z.strictObject({
+  algorithm: z.enum(["sha1", "sha256", "sha512"]),
+  signatureHeader: headerNameSchema,
+  signaturePrefix: nonEmpty.optional(),
+  signatureSeparator: nonEmpty.optional(),
+  encoding: z.enum(["hex", "base64"]),
+  keyEncoding: z.enum(["utf8", "base64", "whsec"]).default("utf8"),
+  /** Default `{body}`: the smallest template that still authenticates the payload. */
+  signedContent: nonEmpty.default("{body}"),
+  timestampHeader: headerNameSchema.optional(),
+  timestampUnit: z.enum(["s", "ms"]).optional(),
+  toleranceSeconds: toleranceSecondsSchema.optional(),
+  idHeader: headerNameSchema.optional(),
+  idField: jsonPathSchema.optional(),
+  typeHeader: headerNameSchema.optional(),
+  typeField: jsonPathSchema.optional(),
+});
+export type HmacVerifyNode = z.output<typeof hmacVerifySchema>;
+
+/** A shared secret sent as-is in a header. */
+export const tokenVerifySchema = z.strictObject({
+  token: z.strictObject({ header: headerNameSchema, prefix: nonEmpty.optional() }),
+});
+
+/** Only `type` is read first, to pick the type's own strict schema. */
+export const destinationTypeSchema = z.looseObject({ type: z.string() });
+
+export const webhookDestinationSchema = z.strictObject({
+  id: slugSchema,
+  type: z.literal("webhook"),
+  /** An http(s) URL, or a secret reference when the URL itself is a credential (Slack incoming webhooks). */
+  url: nonEmpty,
+  secret: secretRefSchema.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Whole-request timeout; at most 5 min, and below the lease (checked in compile-tenants.ts). */
+  timeoutMs: z.int().min(1).max(300_000).default(30_000),
+});
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const routeSchema = z.strictObject({
+  /** Source ids; absent = every source of the tenant. */
+  from: z.array(nonEmpty).min(1).optional(),
+  /** `type` becomes RouteConfig.types; every other key a field predicate. Numbers match as text. */
+  when: z.record(z.string(), z.union([scalarSchema, z.array(scalarSchema).min(1)])).optional(),
+  to: z.array(nonEmpty).min(1),
+});

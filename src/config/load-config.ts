@@ -1,0 +1,119 @@
+/**
+ * The one place configuration is read: env vars and the optional YAML file (`ZEN_CONFIG`) are parsed,
+ * validated, cross-checked and compiled once, at startup, into a deep-frozen `Config`. Nothing else
+ * reads `process.env`; the caller passes it in.
+ *
+ * Every problem is collected before failing, so one run lists them all, one line each.
+ */
+import { dirname, resolve } from "node:path";
+import type { CompileContext } from "./compile-context.ts";
+import {
+  addGenericSource,
+  compileTenants,
+  freezeTenants,
+  genericSourceId,
+  genericTenantId,
+} from "./compile-tenants.ts";
+import type { Config, RetryPolicy } from "./config.ts";
+import { type Env, parseEnv } from "./env-schema.ts";
+import { topLevelSchema } from "./file-schema.ts";
+import { deepFreeze } from "./frozen.ts";
+import { Problems } from "./problems.ts";
+import { parseProviders } from "./providers.ts";
+import { readConfigFile } from "./read-config-file.ts";
+import { type ReadFile, readFileUtf8 } from "./read-file.ts";
+import { parseTuning } from "./tuning.ts";
+import { parseNode } from "./zod-issues.ts";
+
+export interface LoadConfigInput {
+  /** The environment: `process.env` in production, a plain object in tests. */
+  readonly env: Env;
+  /** Reads the YAML file and `file:` secrets; default `fs.readFileSync(path, "utf8")`. */
+  readonly readFile?: ReadFile;
+}
+
+/**
+ * The queue's retry policy apart from `attempts` (`QUEUE_MAX_RETRIES`). With the seed's 3 attempts,
+ * the waits are drawn from [0, 100 ms] then [0, 200 ms]: a failing delivery reaches the DLQ after
+ * well under a second of waiting; the 5 s cap matters only from the 7th attempt on.
+ */
+export const queueRetryShape: Omit<RetryPolicy, "attempts"> = Object.freeze({
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  factor: 2,
+  jitter: true,
+});
+
+/**
+ * Parses and validates the configuration.
+ *
+ * - Env vars and defaults: DESIGN.md §3, env-schema.ts, tuning.ts, providers.ts.
+ * - `ZEN_CONFIG`: YAML with `tenants:` (file-schema.ts) and optional `settings:` (tuning knobs; env wins).
+ * - `WEBHOOK_SECRET`: adds tenant `default`, source `generic` (preset `generic`).
+ *
+ * Relative `file:` secret paths resolve against the YAML file's directory. The result is deep-frozen:
+ * objects and arrays via `Object.freeze`, maps as read-only `FrozenMap` views (see frozen.ts).
+ *
+ * @throws ConfigError (code `config_invalid`) with one `<field>: <problem>` line per problem; messages
+ *   never contain secret values.
+ */
+export function loadConfig(input: LoadConfigInput): Config {
+  const { env } = input;
+  const readFile = input.readFile ?? readFileUtf8;
+  const problems = new Problems();
+
+  const base = parseEnv(env, problems);
+  const file =
+    base.configPath === undefined ? undefined : readConfigFile(base.configPath, readFile, problems);
+  const top = file === undefined ? {} : (parseNode(topLevelSchema, file, [], problems) ?? {});
+  const tuning = parseTuning(env, top.settings, ["settings"], problems);
+  const providers = parseProviders(env, problems);
+
+  const ctx: CompileContext = {
+    secrets: {
+      env,
+      readFile,
+      baseDir: base.configPath === undefined ? process.cwd() : dirname(resolve(base.configPath)),
+    },
+    toleranceSeconds: tuning.toleranceSeconds,
+    leaseMs: tuning.leaseMs,
+  };
+  const generic = base.webhookSecret;
+  const implicitSources = new Map(generic === undefined ? [] : [[genericTenantId, [genericSourceId]]]);
+  const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitSources);
+  if (generic !== undefined) addGenericSource(tenants, generic, ctx, problems);
+
+  problems.throwIfAny();
+  return deepFreeze<Config>({
+    port: base.port,
+    host: base.host,
+    dataDir: base.dataDir,
+    ...(base.configPath !== undefined && { configPath: base.configPath }),
+    logLevel: base.logLevel,
+    ...(base.adminToken !== undefined && { adminToken: base.adminToken }),
+    intake: {
+      bodyLimitBytes: tuning.bodyLimitBytes,
+      toleranceSeconds: tuning.toleranceSeconds,
+      idempotencyTtlMs: tuning.idempotencyTtl,
+      commitWindowMs: tuning.commitWindowMs,
+    },
+    queue: {
+      retry: { attempts: base.retryAttempts, ...queueRetryShape },
+      maxRetryAfterMs: tuning.maxRetryAfter,
+      leaseMs: tuning.leaseMs,
+      maxLeases: tuning.maxLeases,
+      concurrency: tuning.concurrency,
+      pollIntervalMs: tuning.pollIntervalMs,
+      dlqRetentionMs: base.dlqRetentionMs,
+      sqliteSynchronous: tuning.sqliteSynchronous,
+    },
+    egress: { allowPrivate: base.allowPrivateEgress },
+    guards: {
+      rateLimit: { capacity: base.rateLimitCapacity, refillPerSecond: base.rateLimitRefillPerSecond },
+      circuitBreaker: { maxFailures: base.breakerMaxFailures, resetTimeoutMs: base.breakerResetTimeoutMs },
+    },
+    providers,
+    ...(base.webhookSecret !== undefined && { genericWebhookSecret: base.webhookSecret }),
+    tenants: freezeTenants(tenants),
+  });
+}

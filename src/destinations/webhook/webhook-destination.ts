@@ -1,0 +1,217 @@
+/**
+ * Outbound webhooks: POST the event as JSON, signed per Standard Webhooks, through one hardened
+ * undici `Agent` per destination (limits in `webhookEgressPolicy`). Every failure leaves as a typed
+ * delivery error via `domain/classify.ts`; the queue decides what happens next.
+ *
+ * Security notes: the URL and the secret never appear in errors or logs (webhook URLs often embed a
+ * token). Redirects are not followed. Blocking private addresses belongs to the `connectorFactory`
+ * seam (see egress-policy.ts), added by the egress-guard issue.
+ */
+import { type Dispatcher, request } from "undici";
+import type { WebhookDestinationConfig } from "../../config/config.ts";
+import { classifyHttpStatus, classifyNetworkError } from "../../domain/classify.ts";
+import { ConfigError, PermanentError } from "../../domain/errors.ts";
+import { type Clock, systemClock } from "../../ports/clock.ts";
+import { attemptSignal } from "../attempt-signal.ts";
+import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
+import { zenUserAgent } from "../user-agent.ts";
+import {
+  agentOptions,
+  type ConnectorFactory,
+  type DispatcherFactory,
+  defaultConnectorFactory,
+  defaultDispatcherFactory,
+  type WebhookEgressPolicy,
+  webhookEgressPolicy,
+} from "./egress-policy.ts";
+import { readCappedBody } from "./read-capped-body.ts";
+import { renderBody } from "./render-body.ts";
+import { signingKey, signStandardWebhook } from "./standard-webhooks.ts";
+
+export interface WebhookDestinationOptions {
+  readonly config: WebhookDestinationConfig;
+  /** Upper bound on a receiver's Retry-After (`Config.queue.maxRetryAfterMs`). */
+  readonly maxRetryAfterMs: number;
+  /** For `webhook-timestamp`, Retry-After dates and durations. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Overrides of `webhookEgressPolicy` (tests shorten timeouts). Default: none. */
+  readonly egress?: Partial<WebhookEgressPolicy>;
+  /** Default: `zen-integrations/<package version>`. */
+  readonly userAgent?: string;
+  /** Default: `new Agent(options)`. */
+  readonly dispatcherFactory?: DispatcherFactory;
+  /** Default: undici's `buildConnector`; the egress guard wraps this. */
+  readonly connectorFactory?: ConnectorFactory;
+}
+
+/** Headers we set; configured static headers cannot override them. */
+const reservedHeaders: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "host",
+  "connection",
+  "user-agent",
+  "idempotency-key",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+]);
+
+export class WebhookDestination implements Destination {
+  readonly type = "webhook";
+  readonly id: string;
+  readonly tenant: string;
+  /** The effective egress limits (policy with overrides). */
+  readonly egress: WebhookEgressPolicy;
+  private readonly url: URL;
+  private readonly key: Buffer | undefined;
+  private readonly staticHeaders: Readonly<Record<string, string>>;
+  private readonly attemptDeadlineMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly clock: Clock;
+  private readonly userAgent: string;
+  private readonly dispatcher: Dispatcher;
+  private closing: Promise<void> | undefined;
+
+  /** @throws ConfigError (`config_invalid`) for a non-http(s) URL or an unusable secret. */
+  constructor(options: WebhookDestinationOptions) {
+    const { config } = options;
+    this.id = config.id;
+    this.tenant = config.tenant;
+    const field = `tenants.${config.tenant}.destinations.${config.id}`;
+
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new ConfigError([`${field}.url: not a valid URL`]);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new ConfigError([`${field}.url: must be http(s), got ${url.protocol}`]);
+    }
+    this.url = url;
+    try {
+      this.key = config.secret === undefined ? undefined : signingKey(config.secret);
+    } catch (err) {
+      throw new ConfigError([`${field}.secret: ${(err as Error).message}`]);
+    }
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(config.headers)) {
+      const lower = name.toLowerCase();
+      if (!reservedHeaders.has(lower)) headers[lower] = value;
+    }
+    this.staticHeaders = headers;
+
+    this.egress = Object.freeze({ ...webhookEgressPolicy, ...options.egress });
+    // The destination's own timeout may shorten the attempt, never lengthen it past the policy.
+    this.attemptDeadlineMs =
+      config.timeoutMs > 0
+        ? Math.min(config.timeoutMs, this.egress.attemptDeadlineMs)
+        : this.egress.attemptDeadlineMs;
+    this.maxRetryAfterMs = options.maxRetryAfterMs;
+    this.clock = options.clock ?? systemClock;
+    this.userAgent = options.userAgent ?? zenUserAgent;
+    const connectorFactory = options.connectorFactory ?? defaultConnectorFactory;
+    const dispatcherFactory = options.dispatcherFactory ?? defaultDispatcherFactory;
+    this.dispatcher = dispatcherFactory(agentOptions(this.egress, connectorFactory));
+  }
+
+  /**
+   * POSTs the rendered event. Headers: `content-type: application/json`, `user-agent`,
+   * `idempotency-key` and `webhook-id` (both the delivery's idempotency key, identical on every
+   * attempt), `webhook-timestamp` (seconds), `webhook-signature` (when a secret is configured), plus the
+   * configured static headers, which cannot override any of these. The response body is read up to
+   * `maxResponseBodyBytes` and discarded.
+   *
+   * @throws RetryableError / RetryAfterError / PermanentError per `classifyHttpStatus` and
+   *   `classifyNetworkError`; PermanentError `validation_failed` when the event cannot be serialized.
+   */
+  async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
+    let body: string;
+    try {
+      body = renderBody(delivery.event);
+    } catch (err) {
+      throw new PermanentError("validation_failed", "event could not be serialized as JSON", { cause: err });
+    }
+    const startedAt = this.clock.now();
+    const timestampSeconds = Math.floor(startedAt / 1000);
+    const headers: Record<string, string> = {
+      ...this.staticHeaders,
+      "content-type": "application/json",
+      "user-agent": this.userAgent,
+      "idempotency-key": delivery.idempotencyKey,
+      "webhook-id": delivery.idempotencyKey,
+      "webhook-timestamp": String(timestampSeconds),
+    };
+    if (this.key !== undefined) {
+      headers["webhook-signature"] = signStandardWebhook(
+        this.key,
+        delivery.idempotencyKey,
+        timestampSeconds,
+        body,
+      );
+    }
+
+    const attempt = attemptSignal(signal, this.attemptDeadlineMs);
+    try {
+      return await this.post(headers, body, attempt.signal, startedAt);
+    } finally {
+      attempt.dispose();
+    }
+  }
+
+  /** The HTTP exchange of one attempt, under `signal` from request start to the last body byte read. */
+  private async post(
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    startedAt: number,
+  ): Promise<SendResult> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.url, {
+        dispatcher: this.dispatcher,
+        method: "POST",
+        headers,
+        body,
+        signal,
+      });
+    } catch (err) {
+      throw classifyNetworkError(err);
+    }
+
+    const ok = response.statusCode >= 200 && response.statusCode <= 299;
+    let snippet = "";
+    try {
+      const read = await readCappedBody(
+        response.body,
+        this.egress.maxResponseBodyBytes,
+        ok ? 0 : this.egress.errorSnippetBytes,
+      );
+      snippet = read.snippet;
+    } catch (err) {
+      // The status line already decided the outcome; a body that fails midway only matters when we
+      // wanted it for the error text. A 2xx stays delivered: the receiver has accepted the event.
+      if (!ok) snippet = `(response body unreadable: ${classifyNetworkError(err).reason})`;
+    }
+
+    const now = this.clock.now();
+    const outcome = classifyHttpStatus(
+      response.statusCode,
+      response.headers,
+      now,
+      this.maxRetryAfterMs,
+      snippet,
+    );
+    if (outcome.kind === "failed") throw outcome.error;
+    return { statusCode: outcome.statusCode, durationMs: Math.max(0, now - startedAt) };
+  }
+
+  /** Closes the connection pool (idempotent); waits for requests still running on it. */
+  close(): Promise<void> {
+    this.closing ??= this.dispatcher.close();
+    return this.closing;
+  }
+}

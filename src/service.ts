@@ -1,0 +1,143 @@
+/**
+ * Composition root: builds every part from the compiled Config and wires them together. No logic
+ * lives here; each part is a parameter of the next. `startService` is what `zen serve` and
+ * `zen worker` run, and what end-to-end tests start in-process.
+ */
+import type { FastifyInstance } from "fastify";
+import { openSqliteStores, type SqliteStores } from "./adapters/sqlite/stores.ts";
+import type { Config } from "./config/config.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
+import { destinationFactory } from "./destinations/create-destination.ts";
+import { DestinationRegistry } from "./destinations/registry.ts";
+import { buildApp } from "./http/app.ts";
+import { Intake } from "./intake/intake.ts";
+import { IntegrationRegistry } from "./integrations/registry.ts";
+import type { Logger } from "./observability/logger.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { type Clock, systemClock } from "./ports/clock.ts";
+
+export interface ServiceRoles {
+  /** Serve `/webhooks/...` (false for `zen worker`). */
+  readonly intake: boolean;
+  /** Run delivery workers in this process. */
+  readonly workers: boolean;
+}
+
+export interface RunningService {
+  readonly app: FastifyInstance;
+  /** `http://host:port` actually bound (port 0 → the chosen port). */
+  readonly url: string;
+  readonly stores: SqliteStores;
+  readonly metrics: Metrics;
+  /** Graceful stop: refuse new requests, finish in-flight ones, release unfinished jobs, close the store. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** How long shutdown waits for in-flight deliveries before releasing them to another worker. */
+export const defaultShutdownGraceMs = 10_000;
+
+/** Every this often: drop expired dedupe keys and nonces, old DLQ entries and trails. */
+const housekeepingIntervalMs = 60_000;
+
+export async function startService(
+  config: Config,
+  deps: { logger: Logger; clock?: Clock; roles?: ServiceRoles },
+): Promise<RunningService> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const roles = deps.roles ?? { intake: true, workers: true };
+  const metrics = new Metrics();
+
+  const stores = openSqliteStores({
+    dir: config.dataDir,
+    synchronous: config.queue.sqliteSynchronous,
+    commitWindowMs: config.intake.commitWindowMs,
+    onCommit: (size) => metrics.commitBatchSize.observe(size),
+    clock,
+  });
+  const { queue, keyStore, trail } = stores;
+
+  const integrations = new IntegrationRegistry(config, { clock, logger });
+  const destinations = await DestinationRegistry.fromConfig(
+    config.tenants,
+    destinationFactory({ maxRetryAfterMs: config.queue.maxRetryAfterMs, clock }),
+  );
+  const worker = roles.workers
+    ? new DeliveryWorker({
+        queue,
+        trail,
+        destinations,
+        metrics,
+        logger,
+        clock,
+        policy: config.queue,
+        onAttempt: (job, outcome, facts) => {
+          if (outcome === "released") return;
+          integrations.recordDelivery(
+            job.tenant,
+            job.destination,
+            outcome === "delivered",
+            facts.durationMs,
+            outcome,
+          );
+        },
+      })
+    : undefined;
+
+  let shuttingDown = false;
+  const intake = new Intake({ config, queue, keys: keyStore, trail, metrics, logger, clock, integrations });
+  const app = await buildApp({
+    logger,
+    bodyLimitBytes: config.intake.bodyLimitBytes,
+    webhooks: roles.intake ? { intake, metrics } : undefined,
+    health: {
+      queue,
+      metrics,
+      integrations,
+      probe: { workersRunning: () => (worker ? worker.isRunning : true), shuttingDown: () => shuttingDown },
+    },
+    admin: { adminToken: config.adminToken, queue, trail, integrations, metrics, logger },
+  });
+
+  const housekeeping = setInterval(() => {
+    const now = clock.now();
+    Promise.all([
+      queue.prune({ dlqRetentionMs: config.queue.dlqRetentionMs }),
+      keyStore.prune(),
+      trail.prune(now - config.queue.dlqRetentionMs),
+    ])
+      .then(([pruned, keys, trails]) => {
+        if (pruned.dedupeKeys + pruned.dlq + pruned.events + keys + trails > 0) {
+          logger.info({ ...pruned, keys, trails }, "housekeeping pruned expired records");
+        }
+      })
+      .catch((err: unknown) => logger.error({ err }, "housekeeping failed"));
+  }, housekeepingIntervalMs);
+  housekeeping.unref();
+
+  integrations.start();
+  worker?.start();
+  const address = await app.listen({ port: config.port, host: config.host });
+  logger.info(
+    { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
+    "zen-integrations started",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (options?: { graceMs?: number }): Promise<void> => {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      clearInterval(housekeeping);
+      logger.info("shutting down: intake closed, finishing in-flight deliveries");
+      // Fastify answers 503 to new requests and waits for in-flight ones (their commits included).
+      await app.close();
+      const result = await worker?.stop({ graceMs: options?.graceMs ?? defaultShutdownGraceMs });
+      await destinations.close();
+      await stores.close();
+      logger.info({ released: result?.released ?? 0 }, "shutdown complete");
+    })();
+    return stopping;
+  };
+
+  return { app, url: address, stores, metrics, stop };
+}
