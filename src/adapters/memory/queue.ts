@@ -24,7 +24,7 @@ import type {
   RescheduleOptions,
   Submission,
 } from "../../ports/queue.ts";
-import { decodeDlqCursor, encodeDlqCursor } from "./dlq-cursor.ts";
+import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
 import { MemoryTrailStore } from "./trail-store.ts";
 
 export interface MemoryQueueOptions {

@@ -29,8 +29,8 @@ import type {
   Submission,
 } from "../../ports/queue.ts";
 import type { TrailEntry } from "../../ports/trail.ts";
+import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
 import type { SqliteDatabase } from "./database.ts";
-import { decodeDlqCursor, encodeDlqCursor } from "./dlq-cursor.ts";
 import { type DlqRow, type JobRow, jobColumns, parseEvent, parseRowId, toDlqEntry, toJob } from "./rows.ts";
 import { prepareTrailWriter } from "./trail-store.ts";
 
@@ -322,24 +322,7 @@ export class SqliteQueue implements Queue {
     row: JobRow,
     entry: { reason: DeliveryReason; attempts: number; lastError: string | null; failedAt: number },
   ): DlqEntry {
-    const id = Number(
-      this.sql.insertDlq.run({
-        eventRow: row.event_row,
-        tenant: row.tenant,
-        source: row.source,
-        destination: row.destination,
-        eventId: row.event_id,
-        idempotencyKey: row.idempotency_key,
-        reason: entry.reason,
-        attempts: entry.attempts,
-        lastError: entry.lastError,
-        enqueuedAt: row.enqueued_at,
-        failedAt: entry.failedAt,
-      }).lastInsertRowid,
-    );
-    this.sql.deleteJob.run(row.id);
-    return {
-      id: String(id),
+    const fields = {
       tenant: row.tenant,
       source: row.source,
       destination: row.destination,
@@ -351,6 +334,9 @@ export class SqliteQueue implements Queue {
       enqueuedAt: row.enqueued_at,
       failedAt: entry.failedAt,
     };
+    const id = Number(this.sql.insertDlq.run({ eventRow: row.event_row, ...fields }).lastInsertRowid);
+    this.sql.deleteJob.run(row.id);
+    return { id: String(id), ...fields };
   }
 
   private notifyEnqueued(): void {

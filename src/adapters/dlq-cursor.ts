@@ -1,11 +1,11 @@
 /**
- * The in-memory queue's DLQ page cursor: position (failedAt, id) of the previous page's last entry,
- * base64url-encoded. Same shape as the SQLite adapter's, kept separate so neither adapter depends on
- * the other.
+ * The DLQ page cursor, shared by every queue adapter: the position (failedAt, id) of the last entry of the previous page, as an
+ * opaque base64url string. Pages are ordered newest first, so entries added while paging do not shift
+ * later pages.
  */
-import { HttpError } from "../../domain/errors.ts";
+import { HttpError } from "../domain/errors.ts";
 
-/** Where a page ended: the last entry's `failedAt` and numeric id. */
+/** Where a page ended: the last entry's `failed_at` and row id. */
 export interface DlqPosition {
   readonly failedAt: number;
   readonly id: number;
