@@ -8,7 +8,7 @@
  * signal that fires at `attemptDeadlineMs`. A job whose worker dies mid-send is leased again after
  * `leaseMs` (at-least-once; the idempotency key lets receivers dedupe).
  */
-import type { RetryPolicy } from "../config/config.ts";
+import type { Config, RetryPolicy } from "../config/config.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DestinationLookup } from "../destinations/destination.ts";
 import { classifyNetworkError, type DeliveryFailure } from "../domain/classify.ts";
@@ -20,21 +20,11 @@ import type { TrailStore } from "../ports/trail.ts";
 import { decideAfterFailure } from "./decide.ts";
 import { type AttemptFacts, type AttemptObserver, DeliveryRecorder } from "./delivery-recorder.ts";
 
-/** The `Config.queue` subset the worker needs. */
-export interface DeliveryWorkerPolicy {
-  /** Default retry policy; a destination's own `retryPolicy` wins. */
-  readonly retry: RetryPolicy;
-  /** Upper bound on any Retry-After delay, ms. */
-  readonly maxRetryAfterMs: number;
-  /** How long a lease lasts, ms. Must be ≥ attemptDeadlineMs + leaseMarginMs. */
-  readonly leaseMs: number;
-  /** Lease expiries before the queue quarantines a job as a poison pill. */
-  readonly maxLeases: number;
-  /** Sends in flight at most. */
-  readonly concurrency: number;
-  /** Longest sleep between looks at the queue when idle, ms. */
-  readonly pollIntervalMs: number;
-}
+/** The `Config.queue` subset the worker needs (units and defaults are documented there). */
+export type DeliveryWorkerPolicy = Pick<
+  Config["queue"],
+  "retry" | "maxRetryAfterMs" | "leaseMs" | "maxLeases" | "concurrency" | "pollIntervalMs"
+>;
 
 /** Timer functions, injectable so tests control them. */
 export interface WorkerTimers {
