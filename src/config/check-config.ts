@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { type LoadConfigInput, loadConfig } from "./load-config.ts";
 import { summarizeConfig } from "./summary.ts";
 
+/** `ok`: the compiled config and its summary lines; else every problem line. */
 export type CheckResult =
   | { readonly ok: true; readonly summary: readonly string[]; readonly config: Config }
   | { readonly ok: false; readonly problems: readonly string[] };

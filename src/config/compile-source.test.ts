@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { yamlProblems } from "./testing.ts";
+import { loadYaml, yamlProblems } from "./testing.ts";
 
 const secret = "test-secret-not-real";
 const oneSource = (source: string) => `tenants:\n  - id: acme\n    sources:\n      - ${source}\n`;
@@ -85,10 +85,10 @@ describe("source problems", () => {
     ]);
   });
 
-  it("checks that whsec keys decode", () => {
+  it("checks that keys decode as the scheme's keyEncoding, like intake will", () => {
     const yaml = oneSource("{ id: sw, preset: standard-webhooks, secrets: [env:SW_SECRET] }");
     assert.deepEqual(yamlProblems(yaml, { SW_SECRET: "whsec_not base64!" }), [
-      "tenants[0].sources[0].secrets[0]: keyEncoding whsec expects whsec_ followed by base64, as Standard Webhooks issues them (value not shown)",
+      "tenants[0].sources[0].secrets[0]: a secret is not whsec_<base64> (keyEncoding whsec)",
     ]);
   });
 
@@ -98,8 +98,17 @@ describe("source problems", () => {
     );
     assert.deepEqual(yamlProblems(yaml), [
       "tenants[0].sources[0].eventId: set exactly one of header or jsonPath",
-      "tenants[0].sources[0].eventType.jsonPath: expected a JSON path like $.id or $.data.object.id",
+      'tenants[0].sources[0].eventType.jsonPath: expected a JSON path like $.id, $.data.items[0].id or $["x-id"]',
       "tenants[0].sources[0].contentTypes[0]: expected a media type like application/json",
     ]);
+  });
+
+  it("lets eventId/eventType overrides replace the preset's, with any path intake can read", () => {
+    const yaml = oneSource(
+      "{ id: gh, preset: github, secrets: [env:GH_SECRET], eventId: { jsonPath: '$[\"x-id\"]' }, eventType: { header: X-Kind } }",
+    );
+    const profile = loadYaml(yaml, { GH_SECRET: secret }).tenants.get("acme")?.sources.get("gh")?.profile;
+    assert.deepEqual(profile?.eventId, { jsonPath: '$["x-id"]' });
+    assert.deepEqual(profile?.eventType, { header: "x-kind" });
   });
 });

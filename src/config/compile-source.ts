@@ -4,13 +4,15 @@
  * resolved secrets. A source with no verifier is refused: DESIGN.md §6 "refuse a source with no
  * verifier unless it is explicitly `verify: none`".
  */
+import { ConfigError } from "../domain/errors.ts";
 import { presetProfile } from "../intake/verify/presets.ts";
 import type { FieldRef, Scheme, SourceProfile } from "../intake/verify/spec.ts";
+import { compileVerifier } from "../intake/verify/verifier.ts";
 import type { CompileContext } from "./compile-context.ts";
 import { compileVerify } from "./compile-verify.ts";
 import type { SourceConfig } from "./config.ts";
 import { sourceSchema } from "./file-schema.ts";
-import type { FieldPath, Problems } from "./problems.ts";
+import { type FieldPath, formatPath, type Problems } from "./problems.ts";
 import { resolveSecret, type SecretRef, type SecretSources } from "./secrets.ts";
 import { parseNode } from "./zod-issues.ts";
 
@@ -91,7 +93,36 @@ export function compileSource(
     ...(eventType && { eventType }),
     contentTypes: node.contentTypes ?? base.contentTypes ?? [...defaultContentTypes],
   };
+  for (const line of verifierProblems(profile, secrets, path)) problems.add(line.location, line.message);
+  if (problems.count > before) return undefined;
   return { id: node.id, tenant, ...(node.preset !== undefined && { preset: node.preset }), profile, secrets };
+}
+
+/**
+ * Compiles the verifier exactly as intake will at startup (keys decoded, template parsed), so a config
+ * that loads is one intake accepts, and intake's rules (e.g. key encodings) live in one place.
+ * Its problem lines are re-based onto the source's path.
+ */
+function verifierProblems(
+  profile: SourceProfile,
+  secrets: readonly string[],
+  path: FieldPath,
+): { location: string; message: string }[] {
+  const sourcePath = formatPath(path);
+  try {
+    compileVerifier(profile, secrets, { configPath: `${sourcePath}.verify` });
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((line) => {
+      // Secret problems come back as `secrets[i]: …`, relative to the source.
+      const full = line.startsWith("secrets[") ? `${sourcePath}.${line}` : line;
+      const colon = full.indexOf(": ");
+      return colon < 0
+        ? { location: sourcePath, message: full }
+        : { location: full.slice(0, colon), message: full.slice(colon + 2) };
+    });
+  }
 }
 
 /** The scheme with its timestamp window replaced, or undefined when it checks no timestamp. */
@@ -106,7 +137,7 @@ function fieldRef(ref: { header?: string | undefined; jsonPath?: string | undefi
 
 /**
  * Resolves the source's secrets. `verify: none` takes none (listing some signals a misunderstanding);
- * every other scheme needs at least one. Keys the scheme decodes (base64, whsec) must decode.
+ * every other scheme needs at least one. (Whether each decodes as a key is checked by `verifierProblems`.)
  */
 function resolveSourceSecrets(
   refs: readonly SecretRef[] | undefined,
@@ -133,23 +164,7 @@ function resolveSourceSecrets(
       problems.at([...path, i], resolved.message);
       return;
     }
-    const shapeProblem =
-      scheme.kind === "hmac" ? keyShapeProblem(scheme.keyEncoding, resolved.value) : undefined;
-    if (shapeProblem) problems.at([...path, i], shapeProblem);
-    else values.push(resolved.value);
+    values.push(resolved.value);
   });
   return values.length === refs.length ? values : undefined;
-}
-
-const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/** Why `secret` cannot be a key in `encoding`, or undefined when it can. Never quotes the secret. */
-function keyShapeProblem(encoding: "utf8" | "base64" | "whsec", secret: string): string | undefined {
-  if (encoding === "base64" && !base64.test(secret)) {
-    return "keyEncoding base64 expects a base64 secret (value not shown)";
-  }
-  if (encoding === "whsec" && !base64.test(secret.replace(/^whsec_/, ""))) {
-    return "keyEncoding whsec expects whsec_ followed by base64, as Standard Webhooks issues them (value not shown)";
-  }
-  return undefined;
 }

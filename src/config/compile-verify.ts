@@ -13,6 +13,7 @@ import { type HmacVerifyNode, hmacVerifySchema, tokenVerifySchema } from "./file
 import type { FieldPath, Problems } from "./problems.ts";
 import { kindOf, parseNode } from "./zod-issues.ts";
 
+/** The placeholders a custom `signedContent` template may use. */
 export const placeholders = ["body", "timestamp", "id", "url"] as const;
 
 /** A compiled `verify:` value plus what it says about event ids and types. */

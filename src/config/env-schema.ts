@@ -14,6 +14,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const second = 1_000;
 const day = 86_400_000;
 
+/** `LOG_LEVEL` values (pino levels), any case in the env. */
 export const logLevels = [
   "fatal",
   "error",

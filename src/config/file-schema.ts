@@ -6,6 +6,7 @@
  * name existing ids, placeholders are known) are in the compile-*.ts files.
  */
 import { z } from "zod";
+import { parseJsonPath } from "../intake/verify/json-path.ts";
 import { presetNames } from "../intake/verify/spec.ts";
 import { secretRefSchema } from "./secrets.ts";
 
@@ -26,10 +27,24 @@ export const headerNameSchema = z
   .regex(headerNamePattern, { error: "expected an HTTP header name" })
   .transform((name) => name.toLowerCase());
 
-/** `$.id`, `$.data.object.id`, `$.items[0].id`: where a value sits in a JSON body. */
-export const jsonPathSchema = z
-  .string()
-  .regex(/^\$(\.[A-Za-z0-9_-]+|\[\d+\])+$/, { error: "expected a JSON path like $.id or $.data.object.id" });
+/**
+ * `$.id`, `$.data.object.id`, `$.items[0].id`, `$["x-id"]`: where a value sits in a JSON body. Checked
+ * with intake's own parser, so a path that loads is a path intake can read.
+ */
+export const jsonPathSchema = z.string().superRefine((path, ctx) => {
+  let steps: readonly unknown[] = [];
+  try {
+    steps = parseJsonPath(path);
+  } catch {
+    // parseJsonPath's message repeats the path in its own format; ours names the field instead.
+  }
+  if (steps.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'expected a JSON path like $.id, $.data.items[0].id or $["x-id"]',
+    });
+  }
+});
 
 /** A media type without parameters, lower-cased (`application/json`). */
 export const mediaTypeSchema = z
@@ -48,14 +63,17 @@ export const fieldRefSchema = z
     error: "set exactly one of header or jsonPath",
   });
 
+/** A two-sided timestamp window in seconds: 1 s to 1 day. */
 export const toleranceSecondsSchema = z.int().min(1).max(86_400);
 
+/** The document: optional `settings:` and `tenants:`. */
 export const topLevelSchema = z.strictObject({
   /** Tuning knobs; validated against tuning.ts's table. */
   settings: z.unknown().optional(),
   tenants: z.array(z.unknown()).optional(),
 });
 
+/** A tenant; its children are parsed one by one in compile-tenants.ts. */
 export const tenantSchema = z.strictObject({
   id: slugSchema,
   sources: z.array(z.unknown()).default([]),
@@ -63,6 +81,7 @@ export const tenantSchema = z.strictObject({
   routes: z.array(z.unknown()).default([]),
 });
 
+/** A source: `preset` or `verify` (exactly one), secrets, and optional overrides of the profile. */
 export const sourceSchema = z.strictObject({
   id: slugSchema,
   preset: z
@@ -109,6 +128,7 @@ export const tokenVerifySchema = z.strictObject({
 /** Only `type` is read first, to pick the type's own strict schema. */
 export const destinationTypeSchema = z.looseObject({ type: z.string() });
 
+/** `type: webhook`: POST the event as JSON, optionally signed the Standard Webhooks way. */
 export const webhookDestinationSchema = z.strictObject({
   id: slugSchema,
   type: z.literal("webhook"),
@@ -122,6 +142,7 @@ export const webhookDestinationSchema = z.strictObject({
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+/** A route: sources (optional), a `when` match (optional) and destinations. */
 export const routeSchema = z.strictObject({
   /** Source ids; absent = every source of the tenant. */
   from: z.array(nonEmpty).min(1).optional(),

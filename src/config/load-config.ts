@@ -25,6 +25,7 @@ import { type ReadFile, readFileUtf8 } from "./read-file.ts";
 import { parseTuning } from "./tuning.ts";
 import { parseNode } from "./zod-issues.ts";
 
+/** The side effects `loadConfig` needs, injected. */
 export interface LoadConfigInput {
   /** The environment: `process.env` in production, a plain object in tests. */
   readonly env: Env;
@@ -35,7 +36,7 @@ export interface LoadConfigInput {
 /**
  * The queue's retry policy apart from `attempts` (`QUEUE_MAX_RETRIES`). With the seed's 3 attempts,
  * the waits are drawn from [0, 100 ms] then [0, 200 ms]: a failing delivery reaches the DLQ after
- * well under a second of waiting; the 5 s cap matters only from the 7th attempt on.
+ * well under a second of waiting; the 5 s cap first applies before the 8th attempt.
  */
 export const queueRetryShape: Omit<RetryPolicy, "attempts"> = Object.freeze({
   initialDelayMs: 100,

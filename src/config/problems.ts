@@ -27,6 +27,7 @@ export function envLocation(name: string): string {
   return `env ${name}`;
 }
 
+/** Collects problem lines in the order they are found; `throwIfAny` ends loading. */
 export class Problems {
   readonly #lines: string[] = [];
 

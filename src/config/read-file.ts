@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 /** Reads a whole UTF-8 file; throws like `fs.readFileSync` (an error with `code`, e.g. `ENOENT`). */
 export type ReadFile = (path: string) => string;
 
+/** The production `ReadFile`. */
 export const readFileUtf8: ReadFile = (path) => readFileSync(path, "utf8");
 
 /** `ENOENT (no such file)`-style reason, from the error's code only: never the file's content. */

@@ -8,7 +8,7 @@
  * signal that fires at `attemptDeadlineMs`. A job whose worker dies mid-send is leased again after
  * `leaseMs` (at-least-once; the idempotency key lets receivers dedupe).
  */
-import type { Config, RetryPolicy } from "../config/config.ts";
+import type { Config } from "../config/config.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DestinationLookup } from "../destinations/destination.ts";
 import { classifyNetworkError, type DeliveryFailure } from "../domain/classify.ts";
