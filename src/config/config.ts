@@ -152,7 +152,7 @@ export interface Config {
     readonly commitWindowMs: number;
   };
   readonly queue: {
-    /** `attempts` from `QUEUE_MAX_RETRIES` (3); the rest is `queueRetryShape` (load-config.ts). */
+    /** `attempts` from `QUEUE_MAX_RETRIES` (3); the rest is `genericRetryPolicy` (domain/backoff.ts). */
     readonly retry: RetryPolicy;
     /** Upper bound on a destination's Retry-After (`ZEN_MAX_RETRY_AFTER`, 5m). */
     readonly maxRetryAfterMs: number;

@@ -5,7 +5,9 @@
  *
  * Every problem is collected before failing, so one run lists them all, one line each.
  */
+
 import { dirname, resolve } from "node:path";
+import { genericRetryPolicy } from "../domain/backoff.ts";
 import type { CompileContext } from "./compile-context.ts";
 import {
   addGenericSource,
@@ -32,18 +34,6 @@ export interface LoadConfigInput {
   /** Reads the YAML file and `file:` secrets; default `fs.readFileSync(path, "utf8")`. */
   readonly readFile?: ReadFile;
 }
-
-/**
- * The queue's retry policy apart from `attempts` (`QUEUE_MAX_RETRIES`). With the seed's 3 attempts,
- * the waits are drawn from [0, 100 ms] then [0, 200 ms]: a failing delivery reaches the DLQ after
- * well under a second of waiting; the 5 s cap first applies before the 8th attempt.
- */
-export const queueRetryShape: Omit<RetryPolicy, "attempts"> = Object.freeze({
-  initialDelayMs: 100,
-  maxDelayMs: 5_000,
-  factor: 2,
-  jitter: true,
-});
 
 /**
  * Parses and validates the configuration.
@@ -99,7 +89,8 @@ export function loadConfig(input: LoadConfigInput): Config {
       commitWindowMs: tuning.commitWindowMs,
     },
     queue: {
-      retry: { attempts: base.retryAttempts, ...queueRetryShape },
+      // The seed's generic policy (100 ms–5 s, full jitter) with QUEUE_MAX_RETRIES attempts.
+      retry: { ...genericRetryPolicy, attempts: base.retryAttempts },
       maxRetryAfterMs: tuning.maxRetryAfter,
       leaseMs: tuning.leaseMs,
       maxLeases: tuning.maxLeases,
