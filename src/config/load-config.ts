@@ -16,7 +16,7 @@ import {
   genericSourceId,
   genericTenantId,
 } from "./compile-tenants.ts";
-import type { Config, RetryPolicy } from "./config.ts";
+import type { Config } from "./config.ts";
 import { type Env, parseEnv } from "./env-schema.ts";
 import { topLevelSchema } from "./file-schema.ts";
 import { deepFreeze } from "./frozen.ts";
