@@ -9,6 +9,7 @@ import { buildSignedCurl } from "./cli/sign-command.ts";
 import { runSink } from "./cli/sink-command.ts";
 import { dlqList, dlqShow, type FilterOptions, toFilter, trace, withStores } from "./cli/store-commands.ts";
 import { checkConfig } from "./config/check-config.ts";
+import { ZenError } from "./domain/errors.ts";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -72,6 +73,7 @@ program
   .option("--data <json>", "request body (default {})")
   .option("--file <path>", "read the body from a file (- for stdin)")
   .option("--event-id <id>", "event/message id for schemes that carry one")
+  .option("--type <type>", "event type, for sources that read it from a header (e.g. X-GitHub-Event)")
   .option("--url <base>", "service base URL (default http://localhost:PORT)")
   .option("--secret-index <n>", "sign with the n-th secret of the source (rotation)", integer(0, 100), 0)
   .action(
@@ -81,6 +83,7 @@ program
       data?: string;
       file?: string;
       eventId?: string;
+      type?: string;
       url?: string;
       secretIndex: number;
     }) => {
@@ -157,4 +160,11 @@ program
     await runSink({ ...options, secret: process.env.SINK_SECRET, write: print });
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures (a bad --cursor, a missing store, a store from a newer build) are one line and
+  // exit 1; anything else is a bug and keeps its stack trace.
+  if (err instanceof ZenError) fail(err.message);
+  throw err;
+}

@@ -31,9 +31,12 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
+/** `Bearer <token>`; the scheme name is case-insensitive (RFC 9110 §11.1), curl users write `bearer`. */
+const bearerPattern = /^bearer +(.+)$/i;
+
 function authorize(request: FastifyRequest, expected: Buffer): void {
   const header = request.headers.authorization;
-  const token = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
+  const token = typeof header === "string" ? bearerPattern.exec(header)?.[1] : undefined;
   // Hashing both sides gives equal lengths, so the comparison time does not depend on the token.
   if (token === undefined || !timingSafeEqual(digest(token), expected)) {
     throw new HttpError("unauthorized", "missing or invalid admin bearer token");

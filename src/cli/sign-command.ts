@@ -13,6 +13,11 @@ export interface SignOptions {
   readonly data?: string;
   readonly file?: string;
   readonly eventId?: string;
+  /**
+   * Event type for sources that read it from a header (GitHub's `X-GitHub-Event`, …), so the request
+   * can match a route's `when: { type }`. Where the type lives in the body, put it in the body.
+   */
+  readonly type?: string;
   /** Base URL of the service; default http://localhost:<PORT>. */
   readonly url?: string;
   /** Which of the source's secrets to sign with (rotation testing); default 0. */
@@ -45,6 +50,15 @@ export function buildSignedCurl(config: Config, options: SignOptions, nowMs: num
       ? `${base}/webhooks/generic`
       : `${base}/webhooks/${options.tenant}/${options.source}`;
   const contentType = source.profile.contentTypes[0] ?? "application/json";
+  const typeHeader = source.profile.eventType?.header;
+  if (options.type !== undefined && typeHeader === undefined) {
+    const where = source.profile.eventType?.jsonPath;
+    throw new Error(
+      where === undefined
+        ? `source "${options.source}" does not read an event type; drop --type`
+        : `source "${options.source}" reads the event type from the body at ${where}: put it in --data instead of --type`,
+    );
+  }
   const headers = signRequest(source.profile, secret ?? "", {
     body,
     nowMs,
@@ -60,6 +74,7 @@ export function buildSignedCurl(config: Config, options: SignOptions, nowMs: num
     "-H",
     shellQuote(`content-type: ${contentType}`),
   ];
+  if (options.type !== undefined && typeHeader !== undefined) headers[typeHeader] = options.type;
   for (const [name, value] of Object.entries(headers)) parts.push("-H", shellQuote(`${name}: ${value}`));
   parts.push("--data-binary", shellQuote(body));
   return parts.join(" ");

@@ -3,9 +3,13 @@
  * whether or not the service is running. SQLite in WAL mode lets them run beside a live server.
  */
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { databaseFileName } from "../adapters/sqlite/database.ts";
 import { openSqliteStores, type SqliteStores } from "../adapters/sqlite/stores.ts";
 import { traceEvent } from "../admin/event-trace.ts";
 import type { Config } from "../config/config.ts";
+import { ZenError } from "../domain/errors.ts";
 import type { DlqFilter } from "../ports/queue.ts";
 
 export type Print = (line: string) => void;
@@ -17,7 +21,16 @@ export interface FilterOptions {
   readonly reason?: string;
 }
 
+/**
+ * Opens the service's store, runs `run`, closes it. Refuses a data dir without a store instead of
+ * creating one: a mistyped `ZEN_DATA_DIR` must not answer "the DLQ is empty" from a fresh file.
+ * @throws ZenError `store_missing` when `<ZEN_DATA_DIR>/zen.db` does not exist.
+ */
 export async function withStores<T>(config: Config, run: (stores: SqliteStores) => Promise<T>): Promise<T> {
+  const path = join(config.dataDir, databaseFileName);
+  if (!existsSync(path)) {
+    throw new ZenError("store_missing", `no store at ${path}: set ZEN_DATA_DIR to the service's data dir`);
+  }
   const stores = openSqliteStores({ dir: config.dataDir, synchronous: config.queue.sqliteSynchronous });
   try {
     return await run(stores);

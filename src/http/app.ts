@@ -2,13 +2,14 @@
  * The HTTP server: one Fastify instance, every body kept as raw bytes (verification needs the exact
  * bytes; each route parses what it trusts), one error envelope, and the route groups plugged in.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import type { Socket } from "node:net";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { type AdminRoutesOptions, adminRoutes } from "../admin/admin-routes.ts";
-import { HttpError } from "../domain/errors.ts";
+import { HttpError, httpErrorStatus } from "../domain/errors.ts";
 import { type WebhookRoutesOptions, webhookRoutes } from "../intake/webhook-routes.ts";
 import { type HealthRoutesOptions, healthRoutes } from "../observability/health-routes.ts";
 import type { Logger } from "../observability/logger.ts";
-import { clientErrorResponse, errorHandler } from "./errors.ts";
+import { clientErrorResponse, errorBody, errorHandler, rawErrorResponse } from "./errors.ts";
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -21,26 +22,35 @@ export interface AppOptions {
 
 /** Node's default is 16 KiB of headers; providers send a few hundred bytes. */
 const maxHeaderBytes = 16 * 1024;
+/** Path segments longer than this are refused by the router (404): our ids are at most 63 characters. */
+const maxParamLength = 200;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const onError = errorHandler(options.logger);
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength },
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    http: { maxHeaderSize: maxHeaderBytes },
+    // Node's own Host check answers an empty 400; `refuseBadFraming` answers it in our envelope.
+    http: { maxHeaderSize: maxHeaderBytes, requireHostHeader: false },
+    // Router errors (bad percent-encoding, over-long path segments) skip the error handler otherwise.
+    frameworkErrors: (err, request, reply) => onError(err, request, reply),
     clientErrorHandler: (err, socket) => {
-      if (socket.writable) socket.end(clientErrorResponse(err as NodeJS.ErrnoException));
+      // Like Node's default: never write into a response already on the wire, it would corrupt it.
+      if (socket.writable && !responseInFlight(socket)) socket.end(clientErrorResponse(err));
       else socket.destroy(err);
     },
   });
+  answerOutsideFastify(app);
+  app.addHook("onRequest", async (request) => refuseBadFraming(request));
 
   // Raw bytes for every content type; routes parse after verifying.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
-  app.setErrorHandler(errorHandler(options.logger));
+  app.setErrorHandler(onError);
   app.setNotFoundHandler(async () => {
     throw new HttpError("not_found", "no such endpoint");
   });
@@ -51,4 +61,46 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, options.health);
   await app.register(adminRoutes, options.admin);
   return app;
+}
+
+/**
+ * Requests Node answers by itself, without an error envelope, unless the server listens for them:
+ * an `Expect` other than `100-continue` (an empty 417) and `CONNECT` (the socket is just dropped).
+ */
+function answerOutsideFastify(app: FastifyInstance): void {
+  app.server.on("checkExpectation", (_request, response) => {
+    const body = JSON.stringify(
+      errorBody("invalid_request", "the Expect header is not supported (only 100-continue)"),
+    );
+    response.writeHead(httpErrorStatus.invalid_request, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      connection: "close",
+    });
+    response.end(body);
+  });
+  app.server.on("connect", (_request, socket: Socket) => {
+    socket.end(rawErrorResponse("not_found", "no such endpoint (this server is not a proxy)"));
+  });
+}
+
+/**
+ * Framing Node's parser lets through but we cannot honour: an HTTP/1.1 request without `Host` (RFC
+ * 9112 §3.2 requires a 400), and transfer codings other than `chunked` (Node passes e.g. gzip-coded
+ * bytes on as if they were the body; verifying or parsing them would be wrong either way).
+ */
+function refuseBadFraming(request: FastifyRequest): void {
+  if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
+    throw new HttpError("invalid_request", "an HTTP/1.1 request must carry a Host header");
+  }
+  const codings = request.headers["transfer-encoding"];
+  if (codings !== undefined && codings.trim().toLowerCase() !== "chunked") {
+    throw new HttpError("invalid_request", "only the chunked transfer coding is supported");
+  }
+}
+
+/** Whether a response on this connection has started writing (Node's `socket._httpMessage`). */
+function responseInFlight(socket: Socket): boolean {
+  const message = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  return message?.headersSent === true;
 }

@@ -3,6 +3,7 @@
  * Framework errors (body limit, bad URL, header overflow) are mapped into the same vocabulary so a
  * caller never sees a second format.
  */
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError, type HttpErrorCode, httpErrorStatus } from "../domain/errors.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -23,6 +24,8 @@ const frameworkCodes: Record<string, HttpErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: "malformed_body",
   FST_ERR_CTP_INVALID_JSON_BODY: "malformed_body",
   FST_ERR_BAD_URL: "invalid_request",
+  // Longer than any id we issue (ids are ≤ 63 characters): it cannot name anything.
+  FST_ERR_MAX_PARAM_LENGTH: "not_found",
   FST_ERR_ASYNC_CONSTRAINT: "invalid_request",
   FST_ERR_VALIDATION: "invalid_request",
 };
@@ -32,6 +35,7 @@ const frameworkMessages: Partial<Record<HttpErrorCode, string>> = {
   unsupported_content_type: "content type is not accepted",
   invalid_request: "request is malformed",
   malformed_body: "request body is malformed",
+  not_found: "no such endpoint",
 };
 
 /** Normalizes any thrown value into (status, body, headers). Unknown errors become 500 without detail. */
@@ -64,14 +68,20 @@ export function send(reply: FastifyReply, code: HttpErrorCode, message: string):
   return reply.code(httpErrorStatus[code]).send(errorBody(code, message));
 }
 
+/**
+ * A complete HTTP/1.1 error response as text, for sockets Fastify never sees a request on (parser
+ * errors, CONNECT). Always closes the connection: after a framing error the stream cannot be trusted.
+ */
+export function rawErrorResponse(code: HttpErrorCode, message: string): string {
+  const status = httpErrorStatus[code];
+  const body = JSON.stringify(errorBody(code, message));
+  const reason = STATUS_CODES[status] ?? "Error";
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 /** Raw-socket answer for errors Node's parser raises before Fastify sees a request (e.g. huge headers). */
 export function clientErrorResponse(err: NodeJS.ErrnoException): string {
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const code: HttpErrorCode = tooLarge ? "headers_too_large" : "invalid_request";
-  const status = httpErrorStatus[code];
-  const body = JSON.stringify(
-    errorBody(code, tooLarge ? "request headers are too large" : "request is malformed"),
-  );
-  const reason = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return err.code === "HPE_HEADER_OVERFLOW"
+    ? rawErrorResponse("headers_too_large", "request headers are too large")
+    : rawErrorResponse("invalid_request", "request is malformed");
 }

@@ -94,6 +94,11 @@ export class Intake {
     return this.sources.get(sourceKey(tenant, source));
   }
 
+  /** Whether `tenant` is configured (so a bad source id can still be told apart from a bad tenant id). */
+  knowsTenant(tenant: string): boolean {
+    return this.deps.config.tenants.has(tenant);
+  }
+
   /** Runs the pipeline; throws HttpError with a stable code for every refusal. */
   async accept(request: IntakeRequest): Promise<IntakeResult> {
     const source = this.lookup(request.tenant, request.source);
@@ -136,7 +141,15 @@ export class Intake {
     if (!type || !profile.contentTypes.includes(type)) {
       throw new HttpError(
         "unsupported_content_type",
-        `content type ${type ? `"${type}"` : "(none)"} is not accepted; send ${profile.contentTypes.join(" or ")}`,
+        `content type ${type ? quoteShort(type) : "(none)"} is not accepted; send ${profile.contentTypes.join(" or ")}`,
+      );
+    }
+    const encoding = single(request.headers["content-encoding"], "content-encoding")?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+      // We never decompress: the signature covers the bytes as sent, and a bomb would be inflated here.
+      throw new HttpError(
+        "unsupported_content_type",
+        `content encoding ${quoteShort(encoding)} is not accepted; send the body uncompressed`,
       );
     }
     const rawBody = request.rawBody ?? Buffer.alloc(0);
@@ -145,6 +158,10 @@ export class Intake {
     // The authoritative check: signature over the exact raw bytes, before anything is parsed.
     const verified = verifier.verify({ headers: request.headers, rawBody, url: request.url, nowMs: now });
 
+    // The event's id and type headers decide dedupe and routing: a repeated one is ambiguous.
+    for (const ref of [profile.eventId, profile.eventType]) {
+      if (ref?.header !== undefined) single(request.headers[ref.header.toLowerCase()], ref.header);
+    }
     const data = parseBody(type, rawBody);
 
     if (config.preset === "zoom") {
@@ -225,6 +242,11 @@ function sourceKey(tenant: string, source: string): string {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/** Caller-supplied text for a message: quoted, and cut short so a huge header is not echoed back. */
+function quoteShort(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
 /** A header that must appear at most once. */

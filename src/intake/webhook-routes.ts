@@ -21,6 +21,22 @@ export function publicUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}${request.url}`;
 }
 
+/**
+ * The request's headers with repeats kept apart (an array for a header sent twice). Node's
+ * `request.headers` joins most repeated headers with ", " and silently drops repeats of others
+ * (`content-type`, `authorization`), which would hide a doubled signature, id or content type from
+ * the checks that refuse them as ambiguous.
+ */
+export function distinctHeaders(request: FastifyRequest): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(request.raw.headersDistinct)) {
+    const [first, ...rest] = values ?? [];
+    if (first === undefined) continue;
+    headers[name] = rest.length === 0 ? first : [first, ...rest];
+  }
+  return headers;
+}
+
 function reply(result: IntakeResult, res: FastifyReply): FastifyReply {
   switch (result.status) {
     case "accepted":
@@ -48,7 +64,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       const result = await intake.accept({
         tenant,
         source,
-        headers: request.headers,
+        headers: distinctHeaders(request),
         rawBody: request.body as Buffer | undefined,
         url: publicUrl(request),
       });
@@ -68,9 +84,13 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     { bodyLimit: bodyLimitBytes },
     (request, res) => {
       const { tenant, source } = request.params;
-      if (!idPattern.test(tenant)) throw new HttpError("unknown_tenant", "no such tenant is configured");
-      if (!idPattern.test(source))
+      // Checked tenant first, so `/webhooks/nope/` says the tenant is unknown, not its (empty) source.
+      if (!idPattern.test(tenant) || !intake.knowsTenant(tenant)) {
+        throw new HttpError("unknown_tenant", "no such tenant is configured");
+      }
+      if (!idPattern.test(source)) {
         throw new HttpError("unknown_source", "no such source is configured for this tenant");
+      }
       return handle(tenant, source, request, res);
     },
   );
