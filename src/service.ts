@@ -71,14 +71,14 @@ export async function startService(
         logger,
         clock,
         policy: config.queue,
-        onAttempt: (job, outcome, facts) => {
+        onAttempt: (job, outcome, facts, error) => {
           if (outcome === "released") return;
           integrations.recordDelivery(
             job.tenant,
             job.destination,
             outcome === "delivered",
             facts.durationMs,
-            outcome,
+            error,
           );
         },
       })

@@ -418,6 +418,10 @@ describe("admin API (ZEN_ADMIN_TOKEN set)", () => {
       status: 200,
       body: { replayed: 0 },
     });
+    // Replaying the whole DLQ must be asked for explicitly, as with purge.
+    for (const body of [undefined, {}, { all: false }, { all: "yes" }]) {
+      assertError(await admin("POST", "/admin/dlq/replay", body), 400, "invalid_request");
+    }
   });
 
   it("DELETE /admin/dlq/{id} purges one entry; a second delete is 404", async () => {

@@ -443,8 +443,8 @@ const framingCases: Case[] = [
   plainCase(
     "framing: Expect other than 100-continue",
     { path: pathOf("github"), headers: [...jsonHeader, ["Expect", "bogus"]], body: ok },
-    400,
-    "invalid_request",
+    417,
+    "expectation_failed",
   ),
   bytesCase(
     "framing: HTTP/1.1 without Host",

@@ -146,7 +146,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     });
 
     admin.post("/admin/dlq/replay", async (request) => {
-      const filter = dlqFilter(request.body === undefined ? {} : jsonBody(request.body), filterKeys);
+      const filter = bulkFilter(request.body, "replay");
       return replayed(await queue.replayDlq({ filter }), filter);
     });
 
@@ -158,16 +158,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     });
 
     admin.post("/admin/dlq/purge", async (request) => {
-      const body = jsonBody(request.body);
-      const { all, ...rest } = (body ?? {}) as Record<string, unknown>;
-      const filter = dlqFilter(rest, filterKeys);
-      // An empty filter would purge everything: make the caller say so.
-      if (Object.keys(filter).length === 0 && all !== true) {
-        throw new HttpError(
-          "invalid_request",
-          'give at least one filter, or {"all": true} to purge the whole DLQ',
-        );
-      }
+      const filter = bulkFilter(request.body, "purge");
       const n = await queue.purgeDlq({ filter });
       logger.info({ filter, purged: n }, "dlq purged");
       return { purged: n };
@@ -188,6 +179,28 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       },
     );
   });
+}
+
+/**
+ * The filter of a bulk replay or purge. An empty filter would act on the whole DLQ: the caller must
+ * say so with `{"all": true}` (a mistyped or forgotten filter must not replay or delete everything).
+ */
+function bulkFilter(body: unknown, verb: "replay" | "purge"): DlqFilter {
+  const parsed = jsonBody(body) ?? {};
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError("invalid_request", "expected a JSON object");
+  }
+  const { all, ...rest } = parsed as Record<string, unknown>;
+  const filter = dlqFilter(rest, filterKeys);
+  if (all !== undefined && typeof all !== "boolean")
+    throw new HttpError("invalid_request", '"all" must be true or false');
+  if (Object.keys(filter).length === 0 && all !== true) {
+    throw new HttpError(
+      "invalid_request",
+      `give at least one filter, or {"all": true} to ${verb} the whole DLQ`,
+    );
+  }
+  return filter;
 }
 
 /** Admin bodies arrive raw like everything else (see http/app.ts); parse them here. */

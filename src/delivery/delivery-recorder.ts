@@ -21,7 +21,13 @@ export interface AttemptFacts {
 }
 
 /** Told about every finished attempt (e.g. the integrations registry's counters and status). */
-export type AttemptObserver = (job: LeasedJob, outcome: AttemptOutcomeLabel, facts: AttemptFacts) => void;
+export type AttemptObserver = (
+  job: LeasedJob,
+  outcome: AttemptOutcomeLabel,
+  facts: AttemptFacts,
+  /** `reason: detail` of a failed attempt. */
+  error?: string,
+) => void;
 
 export interface RecorderDeps {
   readonly trail: TrailStore;
@@ -71,7 +77,7 @@ export class DeliveryRecorder {
     facts: AttemptFacts,
     retry: { readonly reason: DeliveryReason; readonly nextDelayMs: number; readonly error: string },
   ): Promise<void> {
-    this.observeAttempt(job, "retry", facts);
+    this.observeAttempt(job, "retry", facts, `${retry.reason}: ${retry.error}`);
     this.deps.metrics.deliveries.inc({ tenant: job.tenant, destination: job.destination, outcome: "retry" });
     this.deps.metrics.retries.inc({ destination: job.destination, reason: retry.reason });
     this.deps.logger.warn(
@@ -102,7 +108,8 @@ export class DeliveryRecorder {
     },
   ): Promise<void> {
     const attempt = facts?.attempt ?? job.attempts + 1;
-    if (facts) this.observeAttempt(job, "dead_lettered", facts);
+    if (facts)
+      this.observeAttempt(job, "dead_lettered", facts, `${dead.failureReason ?? dead.reason}: ${dead.error}`);
     this.deps.metrics.deliveries.inc({
       tenant: job.tenant,
       destination: job.destination,
@@ -199,12 +206,17 @@ export class DeliveryRecorder {
     );
   }
 
-  private observeAttempt(job: LeasedJob, outcome: AttemptOutcomeLabel, facts: AttemptFacts): void {
+  private observeAttempt(
+    job: LeasedJob,
+    outcome: AttemptOutcomeLabel,
+    facts: AttemptFacts,
+    error?: string,
+  ): void {
     this.deps.metrics.attemptLatency.observe(
       { destination: job.destination, outcome },
       facts.durationMs / 1000,
     );
-    this.deps.onAttempt?.(job, outcome, facts);
+    this.deps.onAttempt?.(job, outcome, facts, error);
   }
 
   private base(job: LeasedJob, at: number, attempt: number) {

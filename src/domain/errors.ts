@@ -24,12 +24,14 @@ export const httpErrorStatus = {
   unknown_source: 404,
   // 405
   method_not_allowed: 405,
-  // 409
+  // 408, 409
+  request_timeout: 408,
   replayed: 409,
   // 413, 415, 429, 431
   body_too_large: 413,
   unsupported_content_type: 415,
   rate_limited: 429,
+  expectation_failed: 417,
   headers_too_large: 431,
   // 5xx
   internal_error: 500,

@@ -65,14 +65,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 /**
  * Requests Node answers by itself, without an error envelope, unless the server listens for them:
- * an `Expect` other than `100-continue` (an empty 417) and `CONNECT` (the socket is just dropped).
+ * an `Expect` other than `100-continue` (an empty 417, here with the envelope) and `CONNECT` (the socket is just dropped).
  */
 function answerOutsideFastify(app: FastifyInstance): void {
   app.server.on("checkExpectation", (_request, response) => {
     const body = JSON.stringify(
-      errorBody("invalid_request", "the Expect header is not supported (only 100-continue)"),
+      errorBody("expectation_failed", "the Expect header is not supported (only 100-continue)"),
     );
-    response.writeHead(httpErrorStatus.invalid_request, {
+    response.writeHead(httpErrorStatus.expectation_failed, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
       connection: "close",

@@ -81,7 +81,12 @@ export function rawErrorResponse(code: HttpErrorCode, message: string): string {
 
 /** Raw-socket answer for errors Node's parser raises before Fastify sees a request (e.g. huge headers). */
 export function clientErrorResponse(err: NodeJS.ErrnoException): string {
-  return err.code === "HPE_HEADER_OVERFLOW"
-    ? rawErrorResponse("headers_too_large", "request headers are too large")
-    : rawErrorResponse("invalid_request", "request is malformed");
+  switch (err.code) {
+    case "HPE_HEADER_OVERFLOW":
+      return rawErrorResponse("headers_too_large", "request headers are too large");
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return rawErrorResponse("request_timeout", "the request was not received in time");
+    default:
+      return rawErrorResponse("invalid_request", "request is malformed");
+  }
 }

@@ -658,6 +658,28 @@ export function queueConformance(name: string, make: QueueFactory): void {
         assert.equal((await leaseOne({ leaseMs: 1_000, maxLeases: 2 })).leaseCount, 2);
       });
 
+      it("records a replayed trail entry in the replay's commit", async (t) => {
+        const trail = harness.trail;
+        if (!trail) {
+          t.skip("adapter has no trail store");
+          return;
+        }
+        const entry = await deadLettered({ eventId: "e-replay" });
+        clock.advance(5_000);
+        assert.equal(await queue.replayDlq({ id: entry.id }), 1);
+        const replayed = (await trail.list(entry.tenant, "e-replay")).filter((e) => e.stage === "replayed");
+        assert.deepEqual(replayed, [
+          {
+            tenant: entry.tenant,
+            eventId: "e-replay",
+            at: clock.now(),
+            stage: "replayed",
+            destination: entry.destination,
+            detail: { previousReason: entry.reason },
+          },
+        ]);
+      });
+
       it("replays and purges by filter, answering how many", async () => {
         await deadLettered({ eventId: "a", tenant: "acme" });
         await deadLettered({ eventId: "b", tenant: "acme" });

@@ -24,6 +24,7 @@ import type {
   RescheduleOptions,
   Submission,
 } from "../../ports/queue.ts";
+import type { TrailEntry } from "../../ports/trail.ts";
 import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
 import { MemoryTrailStore } from "./trail-store.ts";
 
@@ -265,6 +266,7 @@ export class MemoryQueue implements Queue {
       this.addJob(entry.eventRow, entry.destination, entry.idempotencyKey, now);
       this.dlq.delete(entry.row);
     }
+    this.trail.appendNow(entries.map((entry) => replayedTrailEntry(entry, now)));
     if (entries.length > 0) this.notifyEnqueued();
     return entries.length;
   }
@@ -461,5 +463,19 @@ function toDlqEntry(entry: StoredDlq): DlqEntry {
     lastError: entry.lastError,
     enqueuedAt: entry.enqueuedAt,
     failedAt: entry.failedAt,
+  };
+}
+
+function replayedTrailEntry(
+  entry: { tenant: string; eventId: string; destination: string; reason: string },
+  at: number,
+): TrailEntry {
+  return {
+    tenant: entry.tenant,
+    eventId: entry.eventId,
+    at,
+    stage: "replayed",
+    destination: entry.destination,
+    detail: { previousReason: entry.reason },
   };
 }

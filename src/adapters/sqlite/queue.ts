@@ -202,6 +202,17 @@ export class SqliteQueue implements Queue {
     if (params === undefined) return 0;
     const replayed = await this.db.batcher.submit(() => {
       const now = this.clock.now();
+      // The trail says "replayed" in the same commit that requeues, so a trace never misses it.
+      this.writeTrail(
+        this.sql.dlqToReplay.all(params).map((row) => ({
+          tenant: row.tenant,
+          eventId: row.event_id,
+          at: now,
+          stage: "replayed" as const,
+          destination: row.destination,
+          detail: { previousReason: row.reason },
+        })),
+      );
       if (params.id === null) {
         this.sql.requeueDlq.run({ ...params, now });
         return this.sql.deleteDlq.run(params).changes;
@@ -473,6 +484,10 @@ function prepareStatements(h: BetterSqlite3.Database) {
        ORDER BY id`,
     ),
     deleteDlq: h.prepare<[DlqSelector]>(`DELETE FROM dlq WHERE ${dlqWhere}`),
+    dlqToReplay: h.prepare<
+      [DlqSelector],
+      { tenant: string; event_id: string; destination: string; reason: string }
+    >(`SELECT tenant, event_id, destination, reason FROM dlq WHERE ${dlqWhere} ORDER BY id`),
     // By-id twins of the two above: `@id IS NULL OR id = @id` would scan instead of using the key.
     requeueDlqById: h.prepare<[{ id: number; now: number }]>(
       `INSERT INTO jobs (event_row, destination, idempotency_key, state, run_at, due_at, enqueued_at)
