@@ -4,11 +4,14 @@
  * `zen worker` run, and what end-to-end tests start in-process.
  */
 import type { FastifyInstance } from "fastify";
+import { MemoryRateLimitStore } from "./adapters/memory/rate-limit-store.ts";
 import { openSqliteStores, type SqliteStores } from "./adapters/sqlite/stores.ts";
 import type { Config } from "./config/config.ts";
+import { breakerSnapshot, createCircuitBreakers, DeliveryGuards, deliveryBucket } from "./delivery/guards.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { destinationFactory } from "./destinations/create-destination.ts";
 import { DestinationRegistry } from "./destinations/registry.ts";
+import { bucketCleanupPolicy } from "./domain/token-bucket.ts";
 import { buildApp } from "./http/app.ts";
 import { Intake } from "./intake/intake.ts";
 import { IntegrationRegistry } from "./integrations/registry.ts";
@@ -58,9 +61,17 @@ export async function startService(
   const { queue, keyStore, trail } = stores;
 
   const integrations = new IntegrationRegistry(config, { clock, logger });
+  // Buckets are per process: one process needs no sharing, and a lost bucket costs one extra burst.
+  const rateLimits = new MemoryRateLimitStore({ clock });
+  const breakers = createCircuitBreakers(config, { clock, logger, metrics });
+  const guards = new DeliveryGuards({
+    breakers,
+    rateLimits,
+    bucketFor: (tenant, destination) => deliveryBucket(config, tenant, destination),
+  });
   const destinations = await DestinationRegistry.fromConfig(
     config.tenants,
-    destinationFactory({ maxRetryAfterMs: config.queue.maxRetryAfterMs, clock }),
+    destinationFactory({ maxRetryAfterMs: config.queue.maxRetryAfterMs, clock, egress: config.egress }),
   );
   const worker = roles.workers
     ? new DeliveryWorker({
@@ -71,6 +82,7 @@ export async function startService(
         logger,
         clock,
         policy: config.queue,
+        guards,
         onAttempt: (job, outcome, facts, error) => {
           if (outcome === "released") return;
           integrations.recordDelivery(
@@ -85,7 +97,17 @@ export async function startService(
     : undefined;
 
   let shuttingDown = false;
-  const intake = new Intake({ config, queue, keys: keyStore, trail, metrics, logger, clock, integrations });
+  const intake = new Intake({
+    config,
+    queue,
+    keys: keyStore,
+    trail,
+    rateLimits,
+    metrics,
+    logger,
+    clock,
+    integrations,
+  });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
@@ -95,8 +117,17 @@ export async function startService(
       metrics,
       integrations,
       probe: { workersRunning: () => (worker ? worker.isRunning : true), shuttingDown: () => shuttingDown },
+      breakers: () => breakerSnapshot(config, breakers),
     },
-    admin: { adminToken: config.adminToken, queue, trail, integrations, metrics, logger },
+    admin: {
+      adminToken: config.adminToken,
+      queue,
+      trail,
+      integrations,
+      metrics,
+      logger,
+      breakers: () => breakerSnapshot(config, breakers),
+    },
   });
 
   const housekeeping = setInterval(() => {
@@ -114,6 +145,15 @@ export async function startService(
       .catch((err: unknown) => logger.error({ err }, "housekeeping failed"));
   }, housekeepingIntervalMs);
   housekeeping.unref();
+  const bucketCleanup = setInterval(() => {
+    rateLimits
+      .cleanup(bucketCleanupPolicy.idleMs)
+      .then((dropped) => {
+        if (dropped > 0) logger.debug({ dropped }, "idle full rate-limit buckets dropped");
+      })
+      .catch((err: unknown) => logger.error({ err }, "rate-limit bucket cleanup failed"));
+  }, bucketCleanupPolicy.intervalMs);
+  bucketCleanup.unref();
 
   integrations.start();
   worker?.start();
@@ -128,6 +168,7 @@ export async function startService(
     stopping ??= (async () => {
       shuttingDown = true;
       clearInterval(housekeeping);
+      clearInterval(bucketCleanup);
       logger.info("shutting down: intake closed, finishing in-flight deliveries");
       // Fastify answers 503 to new requests and waits for in-flight ones (their commits included).
       await app.close();

@@ -512,8 +512,28 @@ describe("admin API (ZEN_ADMIN_TOKEN set)", () => {
     assertError(await admin("GET", `/admin/events/beta/${fanoutId}`), 404, "not_found");
   });
 
-  it("GET /admin/breakers answers an empty list (no breakers yet)", async () => {
-    assert.deepEqual(await admin("GET", "/admin/breakers"), { status: 200, body: { items: [] } });
+  it("GET /admin/breakers lists every configured destination; client errors do not trip a breaker", async () => {
+    const res = await admin<{ items: { tenant: string; destination: string; state: string }[] }>(
+      "GET",
+      "/admin/breakers",
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.items.map((row) => `${row.tenant}/${row.destination}`),
+      ["acme/ok", "acme/reject-a", "acme/reject-b", "acme/slow", "beta/reject-a", "gamma/wobbly"],
+    );
+    for (const row of res.body.items.filter((r) => r.destination.startsWith("reject"))) {
+      assert.deepEqual(Object.keys(row).sort(), [
+        "consecutiveFailures",
+        "destination",
+        "openedAt",
+        "probesInFlight",
+        "retryAt",
+        "state",
+        "tenant",
+      ]);
+      assert.equal(row.state, "closed", `${row.tenant}/${row.destination} answered 400s only`);
+    }
   });
 
   it("GET /admin/integrations: counters move, 5 failures in a row turn a destination to error, a success back to active", async () => {

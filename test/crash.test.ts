@@ -181,6 +181,9 @@ describe("kill -9 mid-stream", () => {
         GH_SECRET: ghSecret,
         SINK_SECRET: sinkSecret,
         ZEN_EGRESS_ALLOW_PRIVATE: "true",
+        // The default delivery rate limit (10/s per destination) would stretch the wait to minutes.
+        RATE_LIMIT_CAPACITY: "1000000",
+        RATE_LIMIT_REFILL_RATE: "1000000",
         ZEN_LEASE_MS: String(leaseMs),
         ZEN_POLL_INTERVAL_MS: "200",
       },

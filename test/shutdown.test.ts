@@ -42,7 +42,14 @@ function configYaml(sinkUrl: string): string {
 `;
 }
 
-const secretsEnv = { GH_SECRET: ghSecret, SINK_SECRET: sinkSecret, ZEN_EGRESS_ALLOW_PRIVATE: "true" };
+const secretsEnv = {
+  GH_SECRET: ghSecret,
+  SINK_SECRET: sinkSecret,
+  ZEN_EGRESS_ALLOW_PRIVATE: "true",
+  // No delivery rate limit in the way of the timing this test relies on.
+  RATE_LIMIT_CAPACITY: "1000000",
+  RATE_LIMIT_REFILL_RATE: "1000000",
+};
 
 /** POSTs one signed GitHub webhook; resolves with the status and parsed answer. */
 async function sendEvent(

@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { BreakerSnapshot } from "../delivery/circuit-breakers.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { IntegrationRegistry } from "../integrations/registry.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -20,8 +21,8 @@ export interface AdminRoutesOptions {
   readonly integrations: IntegrationRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Breaker state per destination; the delivery-guards issue fills this in. */
-  readonly breakers?: () => readonly unknown[];
+  /** Breaker state per destination. */
+  readonly breakers?: () => readonly BreakerSnapshot[];
 }
 
 const maxPageSize = 500;
@@ -168,7 +169,13 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
 
     admin.get("/admin/integrations", async () => ({ items: integrations.list() }));
 
-    admin.get("/admin/breakers", async () => ({ items: options.breakers?.() ?? [] }));
+    admin.get("/admin/breakers", async () => ({
+      items: (options.breakers?.() ?? []).map((row) => ({
+        ...row,
+        openedAt: row.openedAt === null ? null : new Date(row.openedAt).toISOString(),
+        retryAt: row.retryAt === null ? null : new Date(row.retryAt).toISOString(),
+      })),
+    }));
 
     admin.get<{ Params: { tenant: string; eventId: string } }>(
       "/admin/events/:tenant/:eventId",

@@ -36,19 +36,52 @@ describe("checkConfig", () => {
       "generic webhook /webhooks/generic: on",
       "providers: slack",
       "queue: 3 attempts, lease 1m, concurrency 16, DLQ kept 7d",
-      "tenant acme: 4 sources, 2 destinations, 4 routes",
+      "guards: default rate limit 100 burst, 10/s per tenant and provider; circuit breaker opens after 5 failures for 1m",
+      "egress: private addresses refused; allowed CIDRs: none",
+      "tenant acme: 4 sources, 2 destinations, 4 routes; rate limit 50 burst, 5/s",
       '  source github: preset github: hmac-sha256 in x-hub-signature-256 over "{body}", 1 secret',
       '  source stripe: preset stripe: hmac-sha256 in stripe-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
       '  source billing: preset standard-webhooks: hmac-sha256 in webhook-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 2 secrets',
-      '  source monitor: custom: hmac-sha256 in x-monitor-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 1 secret',
+      '  source monitor: custom: hmac-sha256 in x-monitor-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 1 secret; intake rate limit 20 burst, 30/min',
       "  destination ops-hook: webhook to https://ops.example.com, signed, timeout 10s, headers: authorization, x-team",
-      "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s",
+      "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s; rate limit 5 burst, 1/s",
       "  route 0: from github; type push; data.ref refs/heads/main → ops-hook",
       "  route 1: from github; type pull_request; data.action opened → chat",
       "  route 2: from stripe, billing; type invoice.payment_failed | charge.dispute.* → ops-hook, chat",
       "  route 3: from monitor; data.alert.severity high | critical → chat",
       "tenant default: 1 source, 0 destinations, 0 routes",
       '  source generic: preset generic: hmac-sha256 in x-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
+    ]);
+  });
+
+  it("shows the egress policy, the guards and every rate limit", () => {
+    const yaml = `
+tenants:
+  - id: acme
+    rateLimit: { capacity: 500, refillPerSecond: 0.002 }
+    intakeRateLimit: { capacity: 40, refillPerSecond: 16.666666 }
+    sources: [{ id: open, verify: none, rateLimit: { capacity: 3, refillPerSecond: 0.25 } }]
+    destinations: [{ id: hook, type: webhook, url: "https://h.example.com/x", rateLimit: { capacity: 1, refillPerSecond: 1 } }]
+`;
+    const result = checkConfig({
+      env: {
+        ZEN_CONFIG: testConfigPath,
+        ZEN_EGRESS_ALLOW_PRIVATE: "true",
+        ZEN_EGRESS_ALLOW_CIDRS: "10.20.0.0/16, FD00::/8",
+        RATE_LIMIT_CAPACITY: "20",
+        RATE_LIMIT_REFILL_RATE: "0.5",
+        CIRCUIT_BREAKER_MAX_FAILURES: "1",
+        CIRCUIT_BREAKER_TIMEOUT: "90",
+      },
+      readFile: fakeFiles({ [testConfigPath]: yaml }),
+    });
+    assert.ok(result.ok, result.ok ? "" : result.problems.join("\n"));
+    assert.deepEqual(result.summary.slice(6), [
+      "guards: default rate limit 20 burst, 30/min per tenant and provider; circuit breaker opens after 1 failure for 90s",
+      "egress: private addresses allowed (ZEN_EGRESS_ALLOW_PRIVATE), cloud metadata endpoints still refused; allowed CIDRs: 10.20.0.0/16, fd00::/8",
+      "tenant acme: 1 source, 1 destination, 0 routes; rate limit 500 burst, 7.2/h; intake rate limit 40 burst, 16.67/s",
+      "  source open: custom: NOT VERIFIED (verify: none); intake rate limit 3 burst, 15/min",
+      "  destination hook: webhook to https://h.example.com, unsigned, timeout 30s; rate limit 1 burst, 1/s",
     ]);
   });
 

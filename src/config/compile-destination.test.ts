@@ -68,4 +68,45 @@ describe("destination problems", () => {
       "tenants[0].destinations[0].secret: environment variable HOOK_SECRET is not set",
     ]);
   });
+
+  it("checks a webhook's rateLimit, one line per field", () => {
+    const yaml = [
+      "tenants:",
+      "  - id: acme",
+      "    destinations:",
+      '      - { id: a, type: webhook, url: "https://a.example.com", rateLimit: { capacity: 5, refillPerSecond: 0.25 } }',
+      '      - { id: b, type: webhook, url: "https://b.example.com", rateLimit: { capacity: 1.5, refillPerSecond: 0 } }',
+      '      - { id: c, type: webhook, url: "https://c.example.com", rateLimit: { capacity: "10", refillPerSecond: -1 } }',
+      '      - { id: d, type: webhook, url: "https://d.example.com", rateLimit: { capacity: 1000000001, refillPerSecond: 1e10 } }',
+      '      - { id: e, type: webhook, url: "https://e.example.com", rateLimit: { refillPerSecond: .nan, burst: 1 } }',
+      '      - { id: f, type: webhook, url: "https://f.example.com", ratelimit: { capacity: 1, refillPerSecond: 1 } }',
+      "",
+    ].join("\n");
+    assert.deepEqual(yamlProblems(yaml), [
+      "tenants[0].destinations[1].rateLimit.capacity: expected a positive integer",
+      "tenants[0].destinations[1].rateLimit.refillPerSecond: expected a positive number",
+      "tenants[0].destinations[2].rateLimit.capacity: expected a positive integer, got a string",
+      "tenants[0].destinations[2].rateLimit.refillPerSecond: expected a positive number",
+      "tenants[0].destinations[3].rateLimit.capacity: must be at most 1000000000",
+      "tenants[0].destinations[3].rateLimit.refillPerSecond: must be at most 1000000000",
+      "tenants[0].destinations[4].rateLimit.capacity: required",
+      "tenants[0].destinations[4].rateLimit.refillPerSecond: expected a positive number, got NaN",
+      "tenants[0].destinations[4].rateLimit.burst: unknown key; allowed keys: capacity, refillPerSecond",
+      'tenants[0].destinations[5].ratelimit: unknown key (did you mean "rateLimit"?)',
+    ]);
+  });
+
+  it("gives a webhook with rateLimit its own limit, and none without", () => {
+    const yaml = [
+      "tenants:",
+      "  - id: acme",
+      "    destinations:",
+      '      - { id: a, type: webhook, url: "https://a.example.com", rateLimit: { capacity: 5, refillPerSecond: 0.25 } }',
+      '      - { id: b, type: webhook, url: "https://b.example.com" }',
+      "",
+    ].join("\n");
+    const destinations = loadYaml(yaml).tenants.get("acme")?.destinations;
+    assert.deepEqual(destinations?.get("a")?.rateLimit, { capacity: 5, refillPerSecond: 0.25 });
+    assert.equal(destinations?.get("b")?.rateLimit, undefined);
+  });
 });

@@ -111,4 +111,33 @@ describe("source problems", () => {
     assert.deepEqual(profile?.eventId, { jsonPath: '$["x-id"]' });
     assert.deepEqual(profile?.eventType, { header: "x-kind" });
   });
+
+  it("compiles a source's rateLimit into its intake limit", () => {
+    const yaml = oneSource("{ id: open, verify: none, rateLimit: { capacity: 20, refillPerSecond: 0.5 } }");
+    const source = loadYaml(yaml).tenants.get("acme")?.sources.get("open");
+    assert.deepEqual(source?.intakeRateLimit, { capacity: 20, refillPerSecond: 0.5 });
+    assert.equal(
+      loadYaml(oneSource("{ id: open, verify: none }")).tenants.get("acme")?.sources.get("open")
+        ?.intakeRateLimit,
+      undefined,
+    );
+  });
+
+  it("checks a source's rateLimit", () => {
+    const yaml = `tenants:
+  - id: acme
+    sources:
+      - { id: a, verify: none, rateLimit: { capacity: 5 } }
+      - { id: b, verify: none, rateLimit: [5, 1] }
+      - { id: c, verify: none, rateLimit: { capacity: -5, refillPerSecond: true } }
+      - { id: d, verify: none, intakeRateLimit: { capacity: 5, refillPerSecond: 1 } }
+`;
+    assert.deepEqual(yamlProblems(yaml), [
+      "tenants[0].sources[0].rateLimit.refillPerSecond: required",
+      "tenants[0].sources[1].rateLimit: expected a mapping, got a list",
+      "tenants[0].sources[2].rateLimit.capacity: expected a positive integer",
+      "tenants[0].sources[2].rateLimit.refillPerSecond: expected a positive number, got a boolean",
+      "tenants[0].sources[3].intakeRateLimit: unknown key; allowed keys: id, preset, verify, secrets, eventId, eventType, toleranceSeconds, contentTypes, rateLimit",
+    ]);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * Compiles one `sources[]` entry into a SourceConfig: the verifier (a preset, a custom `verify:`
- * block, or an explicit `verify: none`), the event id/type locations, accepted content types and the
- * resolved secrets. A source with no verifier is refused: DESIGN.md §6 "refuse a source with no
- * verifier unless it is explicitly `verify: none`".
+ * block, or an explicit `verify: none`), the event id/type locations, accepted content types, the
+ * intake rate limit (YAML `rateLimit:` → `intakeRateLimit`) and the resolved secrets. A source with
+ * no verifier is refused: DESIGN.md §6 "refuse a source with no verifier unless it is explicitly
+ * `verify: none`".
  */
 import { ConfigError } from "../domain/errors.ts";
 import { presetProfile } from "../intake/verify/presets.ts";
@@ -95,7 +96,14 @@ export function compileSource(
   };
   for (const line of verifierProblems(profile, secrets, path)) problems.add(line.location, line.message);
   if (problems.count > before) return undefined;
-  return { id: node.id, tenant, ...(node.preset !== undefined && { preset: node.preset }), profile, secrets };
+  return {
+    id: node.id,
+    tenant,
+    ...(node.preset !== undefined && { preset: node.preset }),
+    profile,
+    secrets,
+    ...(node.rateLimit && { intakeRateLimit: node.rateLimit }),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { yamlProblems } from "./testing.ts";
+import { loadYaml, yamlProblems } from "./testing.ts";
 
 describe("tenant-wide checks", () => {
   it("refuses duplicate ids, naming the first declaration", () => {
@@ -80,5 +80,52 @@ tenants:
       `tenants[0].routes[0].when.data: ${help}`,
       `tenants[0].routes[0].when["resource.owner"]: ${help}`,
     ]);
+  });
+
+  it("checks the tenant's rateLimit and intakeRateLimit without hiding its sources' problems", () => {
+    const yaml = `
+tenants:
+  - id: acme
+    rateLimit: { capacity: 0, refillPerSecond: .inf }
+    intakeRateLimit: { capcity: 5, refillPerSecond: 1, burst: 3 }
+    sources: [{ id: gh, preset: github }]
+  - id: beta
+    rateLimit:
+    intakeRateLimit: 100
+`;
+    assert.deepEqual(yamlProblems(yaml), [
+      "tenants[0].rateLimit.capacity: expected a positive integer",
+      "tenants[0].rateLimit.refillPerSecond: expected a positive number, got Infinity",
+      "tenants[0].intakeRateLimit.capacity: required",
+      'tenants[0].intakeRateLimit.capcity: unknown key (did you mean "capacity"?)',
+      "tenants[0].intakeRateLimit.burst: unknown key; allowed keys: capacity, refillPerSecond",
+      "tenants[0].sources[0].secrets: required: at least one env:NAME or file:/path (several = rotation, any one may match)",
+      "tenants[1].rateLimit: expected a mapping, got null",
+      "tenants[1].intakeRateLimit: expected a mapping, got a number",
+    ]);
+  });
+
+  it("suggests the tenant's limit keys for a typo", () => {
+    const yaml =
+      "tenants:\n  - id: acme\n    ratelimit: { capacity: 5, refillPerSecond: 1 }\n    intakeRateLimt: {}\n";
+    assert.deepEqual(yamlProblems(yaml), [
+      'tenants[0].ratelimit: unknown key (did you mean "rateLimit"?)',
+      'tenants[0].intakeRateLimt: unknown key (did you mean "intakeRateLimit"?)',
+    ]);
+  });
+
+  it("compiles tenant limits, absent ones staying undefined", () => {
+    const yaml = `
+tenants:
+  - id: acme
+    rateLimit: { capacity: 1, refillPerSecond: 0.001 }
+  - id: beta
+    intakeRateLimit: { capacity: 1000000000, refillPerSecond: 1000000000 }
+`;
+    const tenants = loadYaml(yaml).tenants;
+    assert.deepEqual(tenants.get("acme")?.rateLimit, { capacity: 1, refillPerSecond: 0.001 });
+    assert.equal(tenants.get("acme")?.intakeRateLimit, undefined);
+    assert.equal(tenants.get("beta")?.rateLimit, undefined);
+    assert.deepEqual(tenants.get("beta")?.intakeRateLimit, { capacity: 1e9, refillPerSecond: 1e9 });
   });
 });

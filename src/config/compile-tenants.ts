@@ -9,8 +9,14 @@ import type { CompileContext } from "./compile-context.ts";
 import { compileDestination } from "./compile-destination.ts";
 import { compileRoute } from "./compile-route.ts";
 import { compileSource } from "./compile-source.ts";
-import type { DestinationConfig, RouteConfig, SourceConfig, TenantConfig } from "./config.ts";
-import { tenantSchema } from "./file-schema.ts";
+import type {
+  DestinationConfig,
+  RateLimitConfig,
+  RouteConfig,
+  SourceConfig,
+  TenantConfig,
+} from "./config.ts";
+import { rateLimitSchema, tenantSchema } from "./file-schema.ts";
 import { FrozenMap } from "./frozen.ts";
 import { envLocation, type FieldPath, formatPath, type Problems } from "./problems.ts";
 import { parseNode } from "./zod-issues.ts";
@@ -22,6 +28,8 @@ export const genericSourceId = "generic";
 /** A tenant being built; frozen into a TenantConfig by `freezeTenants`. */
 export interface TenantDraft {
   readonly id: string;
+  readonly rateLimit?: RateLimitConfig;
+  readonly intakeRateLimit?: RateLimitConfig;
   /** Ids written in the file, compiled or not (for cross-references and duplicates). */
   readonly declaredSources: Set<string>;
   readonly sources: Map<string, SourceConfig>;
@@ -48,8 +56,16 @@ export function compileTenants(
     if (isDuplicate(raw, [...tenantPath, "id"], "tenant", firstSeen, problems)) return;
     const node = parseNode(tenantSchema, raw, tenantPath, problems);
     if (!node) return;
+    const rateLimit = compileRateLimit(node.rateLimit, [...tenantPath, "rateLimit"], problems);
+    const intakeRateLimit = compileRateLimit(
+      node.intakeRateLimit,
+      [...tenantPath, "intakeRateLimit"],
+      problems,
+    );
     const draft: TenantDraft = {
       id: node.id,
+      ...(rateLimit && { rateLimit }),
+      ...(intakeRateLimit && { intakeRateLimit }),
       declaredSources: new Set(),
       sources: new Map(),
       destinations: new Map(),
@@ -129,12 +145,19 @@ export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenM
       draft.id,
       {
         id: draft.id,
+        ...(draft.rateLimit && { rateLimit: draft.rateLimit }),
+        ...(draft.intakeRateLimit && { intakeRateLimit: draft.intakeRateLimit }),
         sources: new FrozenMap(draft.sources),
         destinations: new FrozenMap(draft.destinations),
         routes: draft.routes,
       },
     ]),
   );
+}
+
+/** A tenant-level limit: absent stays undefined; a broken one is recorded (loading then fails). */
+function compileRateLimit(raw: unknown, path: FieldPath, problems: Problems): RateLimitConfig | undefined {
+  return raw === undefined ? undefined : parseNode(rateLimitSchema, raw, path, problems);
 }
 
 /**

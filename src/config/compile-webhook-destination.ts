@@ -76,6 +76,7 @@ export function compileWebhookDestination(
     ...(secret !== undefined && { secret }),
     headers,
     timeoutMs: node.timeoutMs,
+    ...(node.rateLimit && { rateLimit: node.rateLimit }),
   };
 }
 

@@ -20,6 +20,12 @@ export interface RetryPolicy {
   readonly jitter: boolean;
 }
 
+/** A token bucket: `capacity` tokens, refilled at `refillPerSecond` (fractional allowed). */
+export interface RateLimitConfig {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+}
+
 export interface SourceConfig {
   readonly id: string;
   readonly tenant: string;
@@ -28,6 +34,8 @@ export interface SourceConfig {
   readonly profile: SourceProfile;
   /** Resolved secrets; several = rotation, any may match. Never logged. */
   readonly secrets: readonly string[];
+  /** YAML `rateLimit:` on the source: intake answers 429 + Retry-After beyond it. Absent: no intake limit. */
+  readonly intakeRateLimit?: RateLimitConfig;
 }
 
 export interface WebhookDestinationConfig {
@@ -40,6 +48,8 @@ export interface WebhookDestinationConfig {
   /** Extra static headers. */
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** YAML `rateLimit:` on the destination: its own bucket instead of the tenant's provider bucket. */
+  readonly rateLimit?: RateLimitConfig;
 }
 
 /** Destination types other issues add (slack, jira, servicenow, observation) extend this union. */
@@ -62,19 +72,21 @@ export interface RouteConfig {
 
 export interface TenantConfig {
   readonly id: string;
+  /** YAML `rateLimit:` on the tenant: replaces `guards.rateLimit` for this tenant's delivery buckets. */
+  readonly rateLimit?: RateLimitConfig;
+  /** YAML `intakeRateLimit:` on the tenant: one intake bucket for all its sources (429 beyond it). */
+  readonly intakeRateLimit?: RateLimitConfig;
   readonly sources: ReadonlyMap<string, SourceConfig>;
   readonly destinations: ReadonlyMap<string, DestinationConfig>;
   readonly routes: readonly RouteConfig[];
 }
 
 export interface GuardsConfig {
-  /** Token bucket per tenant:destination. */
-  readonly rateLimit: {
-    /** Bucket size: the burst allowed after a quiet period (`RATE_LIMIT_CAPACITY`, default 100). */
-    readonly capacity: number;
-    /** Tokens added per second (`RATE_LIMIT_REFILL_RATE`, default 10.0; may be fractional). */
-    readonly refillPerSecond: number;
-  };
+  /**
+   * Default token bucket per tenant:provider (`RATE_LIMIT_CAPACITY` 100: the burst allowed after a
+   * quiet period; `RATE_LIMIT_REFILL_RATE` 10.0 tokens per second, may be fractional).
+   */
+  readonly rateLimit: RateLimitConfig;
   /** Circuit breaker per destination. */
   readonly circuitBreaker: {
     /** Consecutive failures that open the breaker (`CIRCUIT_BREAKER_MAX_FAILURES`, default 5). */
@@ -172,6 +184,8 @@ export interface Config {
   readonly egress: {
     /** `ZEN_EGRESS_ALLOW_PRIVATE`, default false: private/loopback destinations are refused. */
     readonly allowPrivate: boolean;
+    /** `ZEN_EGRESS_ALLOW_CIDRS`, comma-separated CIDRs reachable even though private (e.g. `10.20.0.0/16`). */
+    readonly allowCidrs: readonly string[];
   };
   /** Per tenant:destination guards applied before each send (seed names; enforced by the delivery issue). */
   readonly guards: GuardsConfig;

@@ -29,7 +29,7 @@ describe("env vars", () => {
       dlqRetentionMs: 7 * 86_400_000,
       sqliteSynchronous: "full",
     });
-    assert.deepEqual(config.egress, { allowPrivate: false });
+    assert.deepEqual(config.egress, { allowPrivate: false, allowCidrs: [] });
     assert.deepEqual(config.guards, {
       rateLimit: { capacity: 100, refillPerSecond: 10 },
       circuitBreaker: { maxFailures: 5, resetTimeoutMs: 60_000 },
@@ -53,6 +53,7 @@ describe("env vars", () => {
         CIRCUIT_BREAKER_MAX_FAILURES: "9",
         CIRCUIT_BREAKER_TIMEOUT: "90",
         ZEN_EGRESS_ALLOW_PRIVATE: "1",
+        ZEN_EGRESS_ALLOW_CIDRS: "10.20.0.0/16",
         ZEN_BODY_LIMIT_BYTES: "2048",
         ZEN_TOLERANCE_SECONDS: "120",
         ZEN_IDEMPOTENCY_TTL: "30m",
@@ -76,7 +77,7 @@ describe("env vars", () => {
       rateLimit: { capacity: 50, refillPerSecond: 2.5 },
       circuitBreaker: { maxFailures: 9, resetTimeoutMs: 90_000 },
     });
-    assert.equal(config.egress.allowPrivate, true);
+    assert.deepEqual(config.egress, { allowPrivate: true, allowCidrs: ["10.20.0.0/16"] });
     assert.deepEqual(config.intake, {
       bodyLimitBytes: 2048,
       toleranceSeconds: 120,
@@ -108,6 +109,37 @@ describe("env vars", () => {
     ] as const) {
       assert.equal(loadConfig({ env: { ZEN_EGRESS_ALLOW_PRIVATE: raw } }).egress.allowPrivate, expected, raw);
     }
+  });
+
+  it("parses ZEN_EGRESS_ALLOW_CIDRS into normalized ranges, tolerating whitespace", () => {
+    const config = loadConfig({
+      env: { ZEN_EGRESS_ALLOW_CIDRS: " 10.20.0.0/16 ,fd00::/8,\t172.16.5.0/24 , FD00:0::/8 , 10.20.0.0/16 " },
+    });
+    assert.deepEqual(config.egress.allowCidrs, ["10.20.0.0/16", "fd00::/8", "172.16.5.0/24"]);
+    assert.ok(Object.isFrozen(config.egress.allowCidrs));
+    assert.throws(() => (config.egress.allowCidrs as string[]).push("0.0.0.0/0"), TypeError);
+    for (const blank of ["", "   "]) {
+      assert.deepEqual(loadConfig({ env: { ZEN_EGRESS_ALLOW_CIDRS: blank } }).egress.allowCidrs, []);
+    }
+  });
+
+  it("reports each bad ZEN_EGRESS_ALLOW_CIDRS entry on its own line", () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          ZEN_EGRESS_ALLOW_CIDRS: "10.20.0.0/16, 10.0.0.1, fd00::1, 10.1.0.0/8, 10.0.0.0/40, , intranet,",
+        },
+      }),
+    );
+    assert.deepEqual(problems, [
+      'env ZEN_EGRESS_ALLOW_CIDRS: "10.0.0.1" has no prefix length; write 10.0.0.1/32 to allow that one address',
+      'env ZEN_EGRESS_ALLOW_CIDRS: "fd00::1" has no prefix length; write fd00::1/128 to allow that one address',
+      'env ZEN_EGRESS_ALLOW_CIDRS: "10.1.0.0/8" has bits set after the /8 prefix; write 10.0.0.0/8 for the whole range, or a longer prefix',
+      'env ZEN_EGRESS_ALLOW_CIDRS: "10.0.0.0/40": the prefix length must be 0 to 32 for an IPv4 range',
+      "env ZEN_EGRESS_ALLOW_CIDRS: entry 6 is empty (a stray comma?)",
+      'env ZEN_EGRESS_ALLOW_CIDRS: "intranet" is not an IPv4 or IPv6 CIDR range like 10.20.0.0/16 or fd00::/8',
+      "env ZEN_EGRESS_ALLOW_CIDRS: entry 8 is empty (a stray comma?)",
+    ]);
   });
 
   it("reports each invalid variable by name, all at once", () => {

@@ -6,7 +6,17 @@
  */
 import type { LogLevel } from "./config.ts";
 import { envLocation, type Problems } from "./problems.ts";
-import { boolean, durationMs, integer, oneOf, type Parser, positiveDecimal, text } from "./values.ts";
+import {
+  boolean,
+  cidr,
+  durationMs,
+  integer,
+  oneOf,
+  type Parsed,
+  type Parser,
+  positiveDecimal,
+  text,
+} from "./values.ts";
 
 /** The process environment as handed in by the caller (`process.env` in production). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,6 +64,8 @@ export interface EnvSettings {
   readonly breakerResetTimeoutMs: number;
   /** `ZEN_EGRESS_ALLOW_PRIVATE`, default false: outbound requests to private/loopback addresses are refused. */
   readonly allowPrivateEgress: boolean;
+  /** `ZEN_EGRESS_ALLOW_CIDRS`, default none: ranges reachable even though private, normalized, no duplicates. */
+  readonly egressAllowCidrs: readonly string[];
 }
 
 /** Parses the service-level variables; a bad value is recorded and replaced by its default. */
@@ -82,6 +94,7 @@ export function parseEnv(env: Env, problems: Problems): EnvSettings {
       60 * second,
     ),
     allowPrivateEgress: value("ZEN_EGRESS_ALLOW_PRIVATE", boolean, false),
+    egressAllowCidrs: envList(env, "ZEN_EGRESS_ALLOW_CIDRS", cidr, problems),
   };
 }
 
@@ -96,6 +109,25 @@ export function envValue<T>(env: Env, name: string, parser: Parser<T>, problems:
   if (result.ok) return result.value;
   problems.add(envLocation(name), result.message);
   return undefined;
+}
+
+/**
+ * A comma-separated variable (`10.20.0.0/16, fd00::/8`): each entry parsed, whitespace around entries
+ * ignored, duplicates (after parsing) dropped. Unset or blank = `[]`. Each bad entry, and each empty
+ * one (`a,,b`, a trailing comma), is recorded as its own `env NAME: <message>` line and left out.
+ */
+export function envList<T>(env: Env, name: string, parser: Parser<T>, problems: Problems): T[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return [];
+  const values: T[] = [];
+  raw.split(",").forEach((part, i) => {
+    const entry = part.trim();
+    const result: Parsed<T> =
+      entry === "" ? { ok: false, message: `entry ${i + 1} is empty (a stray comma?)` } : parser(entry);
+    if (!result.ok) problems.add(envLocation(name), result.message);
+    else if (!values.includes(result.value)) values.push(result.value);
+  });
+  return values;
 }
 
 /**

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { parseJsonPath } from "../intake/verify/json-path.ts";
 import { presetNames } from "../intake/verify/spec.ts";
 import { secretRefSchema } from "./secrets.ts";
+import { kindOf } from "./zod-issues.ts";
 
 const slugPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -66,6 +67,35 @@ export const fieldRefSchema = z
 /** A two-sided timestamp window in seconds: 1 s to 1 day. */
 export const toleranceSecondsSchema = z.int().min(1).max(86_400);
 
+/** Upper bound of both rate limit numbers: far beyond any real limit, still exact in a double. */
+export const rateLimitMax = 1_000_000_000;
+
+/** A positive number (an integer when `integer`) up to `rateLimitMax`, with one problem line per field. */
+function positiveUpToMax(integer: boolean) {
+  const expected = integer ? "expected a positive integer" : "expected a positive number";
+  return z
+    .number({
+      // Undefined defers to the generic wording ("required"); YAML's .inf and .nan are refused here.
+      error: (issue) =>
+        issue.input === undefined
+          ? undefined
+          : `${expected}, got ${typeof issue.input === "number" ? String(issue.input) : kindOf(issue.input)}`,
+    })
+    .superRefine((n, ctx) => {
+      if (!(n > 0) || (integer && !Number.isInteger(n))) ctx.addIssue({ code: "custom", message: expected });
+      else if (n > rateLimitMax) ctx.addIssue({ code: "custom", message: `must be at most ${rateLimitMax}` });
+    });
+}
+
+/**
+ * A token bucket (`RateLimitConfig`): up to `capacity` requests at once after a quiet period, then
+ * `refillPerSecond` on average (fractional: 0.5 = one every 2 s).
+ */
+export const rateLimitSchema = z.strictObject({
+  capacity: positiveUpToMax(true),
+  refillPerSecond: positiveUpToMax(false),
+});
+
 /** The document: optional `settings:` and `tenants:`. */
 export const topLevelSchema = z.strictObject({
   /** Tuning knobs; validated against tuning.ts's table. */
@@ -73,9 +103,16 @@ export const topLevelSchema = z.strictObject({
   tenants: z.array(z.unknown()).optional(),
 });
 
-/** A tenant; its children are parsed one by one in compile-tenants.ts. */
+/**
+ * A tenant; its children are parsed one by one in compile-tenants.ts, and so are its two limits
+ * (`rateLimitSchema`), so a typo in a limit does not hide the problems of the tenant's sources.
+ */
 export const tenantSchema = z.strictObject({
   id: slugSchema,
+  /** Delivery: replaces the env default `guards.rateLimit` for this tenant's buckets. */
+  rateLimit: z.unknown().optional(),
+  /** Intake: one bucket shared by all the tenant's sources. */
+  intakeRateLimit: z.unknown().optional(),
   sources: z.array(z.unknown()).default([]),
   destinations: z.array(z.unknown()).default([]),
   routes: z.array(z.unknown()).default([]),
@@ -98,6 +135,8 @@ export const sourceSchema = z.strictObject({
   eventType: fieldRefSchema.optional(),
   toleranceSeconds: toleranceSecondsSchema.optional(),
   contentTypes: z.array(mediaTypeSchema).min(1).optional(),
+  /** Intake limit of this source (SourceConfig.intakeRateLimit): 429 + Retry-After beyond it. */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 /** A signature scheme for any HMAC-signing provider, no code needed. */
@@ -138,6 +177,8 @@ export const webhookDestinationSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   /** Whole-request timeout; at most 5 min, and below the lease (checked in compile-tenants.ts). */
   timeoutMs: z.int().min(1).max(300_000).default(30_000),
+  /** This destination's own delivery bucket, instead of the tenant's. */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);

@@ -19,6 +19,8 @@ function load(yaml: string, env: Record<string, string> = {}, files: Record<stri
 const fullYaml = `
 tenants:
   - id: acme
+    rateLimit: { capacity: 50, refillPerSecond: 2.5 }
+    intakeRateLimit: { capacity: 200, refillPerSecond: 20 }
     sources:
       - id: gh
         preset: github
@@ -47,6 +49,7 @@ tenants:
         verify: { token: { header: Authorization, prefix: "Bearer " } }
         secrets: [env:FALCO_TOKEN]
         eventType: { jsonPath: $.rule }
+        rateLimit: { capacity: 10, refillPerSecond: 0.5 }
       - id: open
         verify: none
     destinations:
@@ -56,6 +59,7 @@ tenants:
         secret: env:OPS_HOOK_SECRET
         headers: { X-Team: platform, Authorization: env:OPS_AUTH }
         timeoutMs: 5000
+        rateLimit: { capacity: 1000000000, refillPerSecond: 1000000000 }
       - { id: chat, type: webhook, url: "env:CHAT_URL" }
     routes:
       - { from: [gh], when: { type: push, data.ref: refs/heads/main }, to: [ops-hook, chat] }
@@ -150,6 +154,7 @@ describe("loadConfig with a YAML file", () => {
       secret: "whsec_dGVzdC1zZWNyZXQtbm90LXJlYWw=",
       headers: { "x-team": "platform", authorization: "Bearer test-token-not-real" },
       timeoutMs: 5000,
+      rateLimit: { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 },
     });
     assert.deepEqual(acme.destinations.get("chat"), {
       type: "webhook",
@@ -159,6 +164,24 @@ describe("loadConfig with a YAML file", () => {
       headers: {},
       timeoutMs: 30_000,
     });
+  });
+
+  it("puts each rateLimit where it applies: tenant delivery and intake, source intake, destination", () => {
+    assert.deepEqual(acme.rateLimit, { capacity: 50, refillPerSecond: 2.5 });
+    assert.deepEqual(acme.intakeRateLimit, { capacity: 200, refillPerSecond: 20 });
+    assert.deepEqual(acme.sources.get("falco")?.intakeRateLimit, { capacity: 10, refillPerSecond: 0.5 });
+    assert.ok(!("rateLimit" in defined(acme.sources.get("falco"))));
+    // The env default is untouched: the tenant's limit replaces it only for that tenant.
+    assert.deepEqual(config.guards.rateLimit, { capacity: 100, refillPerSecond: 10 });
+  });
+
+  it("leaves limits undefined where none is set", () => {
+    const beta = defined(config.tenants.get("beta"));
+    assert.equal(beta.rateLimit, undefined);
+    assert.equal(beta.intakeRateLimit, undefined);
+    assert.ok(!("rateLimit" in beta) && !("intakeRateLimit" in beta));
+    assert.ok(!("intakeRateLimit" in defined(acme.sources.get("gh"))));
+    assert.ok(!("rateLimit" in defined(acme.destinations.get("chat"))));
   });
 
   it("splits when.type into types and keeps the rest as predicates", () => {
@@ -199,6 +222,21 @@ describe("loadConfig with a YAML file", () => {
     }, TypeError);
     assert.throws(() => (acme.routes as unknown[]).pop(), TypeError);
     assert.ok(Object.isFrozen(acme.destinations.get("ops-hook")?.headers));
+    for (const limit of [
+      acme.rateLimit,
+      acme.intakeRateLimit,
+      acme.sources.get("falco")?.intakeRateLimit,
+      acme.destinations.get("ops-hook")?.rateLimit,
+    ]) {
+      assert.ok(limit !== undefined && Object.isFrozen(limit));
+      assert.throws(() => {
+        (limit as { capacity: number }).capacity = 1;
+      }, TypeError);
+    }
+    assert.throws(() => {
+      (acme as { rateLimit?: unknown }).rateLimit = undefined;
+    }, TypeError);
+    assert.ok(Object.isFrozen(config.egress.allowCidrs));
     assert.equal(config.tenants.size, 2);
   });
 

@@ -99,7 +99,7 @@ export function loadConfig(input: LoadConfigInput): Config {
       dlqRetentionMs: base.dlqRetentionMs,
       sqliteSynchronous: tuning.sqliteSynchronous,
     },
-    egress: { allowPrivate: base.allowPrivateEgress },
+    egress: { allowPrivate: base.allowPrivateEgress, allowCidrs: base.egressAllowCidrs },
     guards: {
       rateLimit: { capacity: base.rateLimitCapacity, refillPerSecond: base.rateLimitRefillPerSecond },
       circuitBreaker: { maxFailures: base.breakerMaxFailures, resetTimeoutMs: base.breakerResetTimeoutMs },

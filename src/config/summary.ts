@@ -4,7 +4,14 @@
  * header value, or a URL path (webhook URLs often embed a token).
  */
 import type { Scheme } from "../intake/verify/spec.ts";
-import type { Config, DestinationConfig, RouteConfig, SourceConfig } from "./config.ts";
+import type {
+  Config,
+  DestinationConfig,
+  RateLimitConfig,
+  RouteConfig,
+  SourceConfig,
+  TenantConfig,
+} from "./config.ts";
 import { describeMs } from "./values.ts";
 
 /** One line per fact; tenants, sources, destinations and routes indented under their tenant. */
@@ -17,19 +24,57 @@ export function summarizeConfig(config: Config): string[] {
     `generic webhook /webhooks/generic: ${config.genericWebhookSecret === undefined ? "off (WEBHOOK_SECRET unset)" : "on"}`,
     `providers: ${providers.length > 0 ? providers.join(", ") : "none"}`,
     `queue: ${config.queue.retry.attempts} attempts, lease ${describeMs(config.queue.leaseMs)}, concurrency ${config.queue.concurrency}, DLQ kept ${describeMs(config.queue.dlqRetentionMs)}`,
+    `guards: default rate limit ${describeRateLimit(config.guards.rateLimit)} per tenant and provider; circuit breaker opens after ${count(config.guards.circuitBreaker.maxFailures, "failure")} for ${describeMs(config.guards.circuitBreaker.resetTimeoutMs)}`,
+    `egress: ${describeEgress(config.egress)}`,
   ];
   for (const tenant of config.tenants.values()) {
-    lines.push(
-      `tenant ${tenant.id}: ${count(tenant.sources.size, "source")}, ${count(tenant.destinations.size, "destination")}, ${count(tenant.routes.length, "route")}`,
-    );
-    for (const source of tenant.sources.values())
-      lines.push(`  source ${source.id}: ${describeSource(source)}`);
+    lines.push(`tenant ${tenant.id}: ${describeTenant(tenant)}`);
+    for (const source of tenant.sources.values()) {
+      const limit =
+        source.intakeRateLimit && `; intake rate limit ${describeRateLimit(source.intakeRateLimit)}`;
+      lines.push(`  source ${source.id}: ${describeSource(source)}${limit ?? ""}`);
+    }
     for (const destination of tenant.destinations.values()) {
-      lines.push(`  destination ${destination.id}: ${describeDestination(destination)}`);
+      const limit = destination.rateLimit && `; rate limit ${describeRateLimit(destination.rateLimit)}`;
+      lines.push(`  destination ${destination.id}: ${describeDestination(destination)}${limit ?? ""}`);
     }
     for (const route of tenant.routes) lines.push(`  route ${route.index}: ${describeRoute(route)}`);
   }
   return lines;
+}
+
+/** `100 burst, 10/s`; slow refills per minute or hour (`0.5` → `30/min`), so they read in wall-clock terms. */
+export function describeRateLimit(limit: RateLimitConfig): string {
+  const perSecond = limit.refillPerSecond;
+  const rate =
+    perSecond >= 1
+      ? `${short(perSecond)}/s`
+      : perSecond * 60 >= 1
+        ? `${short(perSecond * 60)}/min`
+        : `${short(perSecond * 3_600)}/h`;
+  return `${limit.capacity} burst, ${rate}`;
+}
+
+/** At most 4 significant digits, no trailing zeros: `10`, `0.5`, `16.67`. */
+function short(n: number): string {
+  return String(Number(n.toPrecision(4)));
+}
+
+function describeEgress(egress: Config["egress"]): string {
+  const privately = egress.allowPrivate
+    ? "private addresses allowed (ZEN_EGRESS_ALLOW_PRIVATE), cloud metadata endpoints still refused"
+    : "private addresses refused";
+  const cidrs = egress.allowCidrs.length > 0 ? egress.allowCidrs.join(", ") : "none";
+  return `${privately}; allowed CIDRs: ${cidrs}`;
+}
+
+function describeTenant(tenant: TenantConfig): string {
+  const parts = [
+    `${count(tenant.sources.size, "source")}, ${count(tenant.destinations.size, "destination")}, ${count(tenant.routes.length, "route")}`,
+  ];
+  if (tenant.rateLimit) parts.push(`rate limit ${describeRateLimit(tenant.rateLimit)}`);
+  if (tenant.intakeRateLimit) parts.push(`intake rate limit ${describeRateLimit(tenant.intakeRateLimit)}`);
+  return parts.join("; ");
 }
 
 function count(n: number, noun: string): string {

@@ -6,6 +6,8 @@
  * credentials and webhook tokens.
  */
 
+import { isIP } from "node:net";
+
 export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly message: string };
@@ -123,3 +125,77 @@ export function urlWith(protocols: readonly string[]): Parser<URL> {
 
 /** http(s) URLs: destinations and provider endpoints (plain http is allowed for test servers). */
 export const httpUrl: Parser<URL> = urlWith(["http:", "https:"]);
+
+/**
+ * An IPv4 or IPv6 CIDR range (`10.20.0.0/16`, `fd00::/8`), normalized: IPv6 lower-cased and
+ * compressed (RFC 5952, `FD00:0::/8` → `fd00::/8`). The address must be one `node:net` `isIP`
+ * accepts (so no `010.0.0.1` or `0x7f.1` shorthand), the prefix length 0–32 or 0–128. Refused, since
+ * each widens what destinations may reach beyond what was probably meant: a bare address (write
+ * `/32` or `/128`), bits set after the prefix (`10.20.1.0/16`), a `%zone`.
+ */
+export const cidr: Parser<string> = (raw) => {
+  const slash = raw.indexOf("/");
+  const address = slash === -1 ? raw : raw.slice(0, slash);
+  // A valid entry is at most 49 characters: show a bad one whole unless it is far longer.
+  const shown = raw.length <= 64 ? JSON.stringify(raw) : quote(raw);
+  if (address.includes("%")) return fail(`${shown}: a %zone has no meaning in a range; remove it`);
+  const family = isIP(address);
+  if (family === 0) {
+    return fail(`${shown} is not an IPv4 or IPv6 CIDR range like 10.20.0.0/16 or fd00::/8`);
+  }
+  const max = family === 4 ? 32 : 128;
+  if (slash === -1) {
+    return fail(`${shown} has no prefix length; write ${address}/${max} to allow that one address`);
+  }
+  const prefix = raw.slice(slash + 1);
+  const length = /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN;
+  if (!(length <= max)) {
+    return fail(`${shown}: the prefix length must be 0 to ${max} for an IPv${family} range`);
+  }
+  const bytes = family === 4 ? ipv4Bytes(address) : ipv6Bytes(address);
+  const network = bytes.map((byte, i) => byte & (0xff << Math.max(0, Math.min(8, 8 * (i + 1) - length))));
+  const networkText = family === 4 ? network.join(".") : ipv6Text(network);
+  if (network.some((byte, i) => byte !== bytes[i])) {
+    return fail(
+      `${shown} has bits set after the /${length} prefix; write ${networkText}/${length} for the whole range, or a longer prefix`,
+    );
+  }
+  return ok(`${networkText}/${length}`);
+};
+
+function ipv4Bytes(address: string): number[] {
+  return address.split(".").map(Number);
+}
+
+/** 16 bytes of an address `isIP` accepted as IPv6 (compressed, maybe ending in a dotted quad). */
+function ipv6Bytes(address: string): number[] {
+  const lastColon = address.lastIndexOf(":");
+  const dotted = address.includes(".", lastColon);
+  const tail = dotted ? ipv4Bytes(address.slice(lastColon + 1)) : [];
+  // `::ffff:1.2.3.4` → `::ffff` + 2 groups from the quad; `::1.2.3.4` keeps its `::`.
+  const before = address.slice(0, lastColon + 1);
+  const hex = !dotted ? address : before.endsWith("::") ? before : before.slice(0, -1);
+  const [head = "", rest] = hex.split("::");
+  const groups = (text: string) => (text === "" ? [] : text.split(":").map((g) => Number.parseInt(g, 16)));
+  const left = groups(head);
+  const right = groups(rest ?? "");
+  const missing = 8 - tail.length / 2 - left.length - right.length;
+  const all = [...left, ...Array<number>(rest === undefined ? 0 : missing).fill(0), ...right];
+  return [...all.flatMap((group) => [group >> 8, group & 0xff]), ...tail];
+}
+
+/** RFC 5952 text: lower-case hex without leading zeros, the first longest run of 2+ zero groups as `::`. */
+function ipv6Text(bytes: readonly number[]): string {
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart === -1) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+}

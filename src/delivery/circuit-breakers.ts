@@ -148,9 +148,12 @@ export class CircuitBreakers {
     return entry.state;
   }
 
-  /** Every breaker used so far, sorted by key, as of now (an elapsed open period shows as half_open). */
-  snapshot(): BreakerSnapshot[] {
-    const keys = [...this.entries.keys()].sort();
+  /**
+   * Every breaker used so far plus `known` ones (e.g. every configured destination, closed until
+   * used), sorted by key, as of now (an elapsed open period shows as half_open).
+   */
+  snapshot(known: readonly BreakerKey[] = []): BreakerSnapshot[] {
+    const keys = [...new Set([...this.entries.keys(), ...known])].sort();
     return keys.map((key) => {
       const state = this.state(key);
       const slash = key.indexOf("/");

@@ -9,6 +9,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { DlqEntry, LeasedJob } from "../ports/queue.ts";
 import type { TrailEntry, TrailStore } from "../ports/trail.ts";
+import type { GuardReason } from "./guards.ts";
 
 /** How one attempt ended, as the trail's `attempt` entry and the latency metric label it. */
 export type AttemptOutcomeLabel = "delivered" | "retry" | "dead_lettered" | "released";
@@ -196,6 +197,33 @@ export class DeliveryRecorder {
       "delivery released on shutdown",
     );
     return this.append([this.attemptEntry(job, at, facts, "released", { reason: "shutdown" })]);
+  }
+
+  /**
+   * A guard postponed the job before any attempt (open breaker, empty bucket): not a failure, no
+   * attempt charged. Logged at debug: under a long throttle this happens once per job per refill.
+   */
+  delayed(
+    job: LeasedJob,
+    at: number,
+    delay: { readonly reason: GuardReason; readonly delayMs: number },
+  ): Promise<void> {
+    this.deps.metrics.deliveryDelays.inc({
+      tenant: job.tenant,
+      destination: job.destination,
+      reason: delay.reason,
+    });
+    this.deps.logger.debug(
+      { ...jobFields(job, job.attempts + 1), reason: delay.reason, nextDelayMs: delay.delayMs },
+      "delivery delayed by a guard",
+    );
+    return this.append([
+      {
+        ...this.base(job, at, job.attempts + 1),
+        stage: "delayed",
+        detail: { reason: delay.reason, nextDelayMs: delay.delayMs },
+      },
+    ]);
   }
 
   /** The queue refused an operation: the lease expired and another worker owns the job now. */

@@ -18,6 +18,9 @@ import { type Clock, FakeClock, systemClock } from "../ports/clock.ts";
 import type { TrailEntry, TrailStore } from "../ports/trail.ts";
 import { DeliveryWorker, type DeliveryWorkerPolicy, leaseMarginMs } from "./worker.ts";
 
+/** The fake receivers listen on loopback, which the egress guard refuses unless allowed. */
+const loopbackOnly = { allowPrivate: false, allowCidrs: ["127.0.0.1/32"] };
+
 const tenant = "acme";
 const source = "gh";
 const hook = "ops-hook";
@@ -74,7 +77,11 @@ function harness(options: HarnessOptions = {}): Harness {
   });
   const registry = new DestinationRegistry(
     options.destinations ?? [
-      createDestination(webhookConfig(), { maxRetryAfterMs: 300_000, clock: workerClock }),
+      createDestination(webhookConfig(), {
+        maxRetryAfterMs: 300_000,
+        clock: workerClock,
+        egress: loopbackOnly,
+      }),
     ],
   );
   const worker = new DeliveryWorker({
@@ -391,6 +398,7 @@ describe("DeliveryWorker: retries", () => {
     const h = harness({
       destinations: [
         createDestination(webhookConfig({ timeoutMs: 100 }), {
+          egress: loopbackOnly,
           maxRetryAfterMs: 300_000,
           clock: new FakeClock(),
         }),

@@ -19,6 +19,7 @@ import type { LeasedJob, Queue } from "../ports/queue.ts";
 import type { TrailStore } from "../ports/trail.ts";
 import { decideAfterFailure } from "./decide.ts";
 import { type AttemptFacts, type AttemptObserver, DeliveryRecorder } from "./delivery-recorder.ts";
+import type { DeliveryGuards } from "./guards.ts";
 
 /** The `Config.queue` subset the worker needs (units and defaults are documented there). */
 export type DeliveryWorkerPolicy = Pick<
@@ -61,6 +62,8 @@ export interface DeliveryWorkerOptions {
   readonly attemptDeadlineMs?: number;
   /** Called after every finished attempt (integration counters). */
   readonly onAttempt?: AttemptObserver;
+  /** Breakers and rate limits asked before each send; absent: every job is sent at once. */
+  readonly guards?: DeliveryGuards;
 }
 
 export interface StopResult {
@@ -71,6 +74,7 @@ export interface StopResult {
 export class DeliveryWorker {
   private readonly queue: Queue;
   private readonly destinations: DestinationLookup;
+  private readonly guards: DeliveryGuards | undefined;
   private readonly policy: DeliveryWorkerPolicy;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -95,6 +99,7 @@ export class DeliveryWorker {
   constructor(options: DeliveryWorkerOptions) {
     this.queue = options.queue;
     this.destinations = options.destinations;
+    this.guards = options.guards;
     this.policy = options.policy;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
@@ -292,6 +297,20 @@ export class DeliveryWorker {
         return;
       }
 
+      const verdict = await this.guards?.admit(job.tenant, destination);
+      if (verdict?.kind === "delay") {
+        const now = this.clock.now();
+        const applied = await this.queue.reschedule(job, {
+          runAt: now + verdict.delayMs,
+          chargeAttempt: false,
+          reason: verdict.reason,
+        });
+        if (applied) await this.recorder.delayed(job, now, verdict);
+        else this.recorder.leaseLost(job, attempt, "reschedule");
+        return;
+      }
+      const pass = verdict?.pass;
+
       const startedAt = this.clock.now();
       const attemptAbort = attemptSignal(this.shutdown.signal, this.attemptDeadlineMs);
       let failure: DeliveryFailure | undefined;
@@ -305,6 +324,7 @@ export class DeliveryWorker {
       } catch (err) {
         facts = { attempt, durationMs: Math.max(0, this.clock.now() - startedAt) };
         if (this.shutdown.signal.aborted) {
+          if (pass) this.guards?.release(pass);
           await this.release(job, facts);
           return;
         }
@@ -314,6 +334,12 @@ export class DeliveryWorker {
         attemptAbort.dispose();
       }
 
+      if (pass) {
+        this.guards?.settle(
+          pass,
+          failure ? { kind: "failure", reason: failure.reason } : { kind: "success" },
+        );
+      }
       const now = this.clock.now();
       if (failure === undefined) {
         if (await this.queue.complete(job)) await this.recorder.delivered(job, now, facts);

@@ -5,6 +5,7 @@
 import type { DestinationConfig } from "../config/config.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { Destination } from "./destination.ts";
+import { createEgressGuard, type EgressAllowances, type LookupFn } from "./egress/egress-guard.ts";
 import type { DestinationFactory } from "./registry.ts";
 import type { ConnectorFactory, DispatcherFactory, WebhookEgressPolicy } from "./webhook/egress-policy.ts";
 import { WebhookDestination } from "./webhook/webhook-destination.ts";
@@ -16,12 +17,33 @@ export interface DestinationDeps {
   readonly clock?: Clock;
   readonly webhookEgress?: Partial<WebhookEgressPolicy>;
   readonly dispatcherFactory?: DispatcherFactory;
-  /** The egress guard's hook (see `ConnectorFactory`). */
+  /**
+   * What the egress guard allows beyond public addresses (`Config.egress`). Default: nothing, so
+   * private, loopback, link-local and metadata addresses are refused (`egress_denied`).
+   */
+  readonly egress?: EgressAllowances;
+  /** DNS for the egress guard (tests inject answers). Default: `systemLookup`. */
+  readonly egressLookup?: LookupFn;
+  /** The connector the egress guard wraps (tests inject a spy). Default: undici's `buildConnector`. */
   readonly connectorFactory?: ConnectorFactory;
 }
 
-/** @throws ConfigError when a destination's config is unusable (bad URL, bad secret). */
+/** Without operator allowances, every blocked range stays blocked. */
+const noAllowances: EgressAllowances = Object.freeze({ allowPrivate: false, allowCidrs: [] });
+
+/**
+ * Every destination's sockets go through the egress guard; there is no unguarded path.
+ * @throws ConfigError when a destination's config is unusable (bad URL, bad secret) or an
+ *   `egress.allowCidrs` entry is not a CIDR range.
+ */
 export function createDestination(config: DestinationConfig, deps: DestinationDeps): Destination {
+  const { allowPrivate, allowCidrs } = deps.egress ?? noAllowances;
+  const connectorFactory = createEgressGuard({
+    allowPrivate,
+    allowCidrs,
+    lookup: deps.egressLookup,
+    connectorFactory: deps.connectorFactory,
+  });
   switch (config.type) {
     case "webhook":
       return new WebhookDestination({
@@ -30,7 +52,7 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         clock: deps.clock,
         egress: deps.webhookEgress,
         dispatcherFactory: deps.dispatcherFactory,
-        connectorFactory: deps.connectorFactory,
+        connectorFactory,
       });
     default: {
       const _exhaustive: never = config.type;

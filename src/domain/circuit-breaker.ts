@@ -104,6 +104,7 @@ const breakerFailureByReason: Readonly<Record<DeliveryReason, boolean>> = {
   // decided on our side before or without talking to the provider
   egress_denied: false,
   redaction_failed: false,
+  circuit_open: false,
   destination_unknown: false,
   event_missing: false,
   retries_exhausted: false,

@@ -59,6 +59,8 @@ export type DeliveryReason =
   | "redaction_failed"
   | "destination_unknown" // config no longer has the destination
   | "event_missing" // the stored event is gone (should not happen)
+  // delays by our own guards (never failures, never charged)
+  | "circuit_open" // the destination's breaker is open
   // queue-level
   | "retries_exhausted"
   | "poison_pill"; // the job's lease expired too many times: it keeps killing workers

@@ -75,13 +75,19 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     }
   };
 
-  app.post("/webhooks/generic", { bodyLimit: bodyLimitBytes }, (request, res) =>
-    handle("default", "generic", request, res),
+  app.post(
+    "/webhooks/generic",
+    { bodyLimit: bodyLimitBytes, onRequest: async () => intake.admitRate("default", "generic") },
+    (request, res) => handle("default", "generic", request, res),
   );
 
   app.post<{ Params: { tenant: string; source: string } }>(
     "/webhooks/:tenant/:source",
-    { bodyLimit: bodyLimitBytes },
+    {
+      bodyLimit: bodyLimitBytes,
+      // Runs before the body is read: a flooding tenant is refused before any work is done.
+      onRequest: async (request) => intake.admitRate(request.params.tenant, request.params.source),
+    },
     (request, res) => {
       const { tenant, source } = request.params;
       // Checked tenant first, so `/webhooks/nope/` says the tenant is unknown, not its (empty) source.

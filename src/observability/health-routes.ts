@@ -16,6 +16,8 @@ export interface ReadinessProbe {
 }
 
 export interface HealthRoutesOptions {
+  /** Breaker state per destination: shown in /ready, never a reason to be unready (the destination is). */
+  readonly breakers?: () => readonly { tenant: string; destination: string; state: string }[];
   readonly queue: Queue;
   readonly metrics: Metrics;
   readonly integrations: IntegrationRegistry;
@@ -39,6 +41,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
         workers: { status: workersUp ? "up" : "down" },
         intake: { status: shuttingDown ? "draining" : "up" },
         integrations: integrations.summary(),
+        breakers: breakerSummary(options.breakers?.() ?? []),
       },
     });
   });
@@ -54,4 +57,17 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+}
+
+function breakerSummary(rows: readonly { tenant: string; destination: string; state: string }[]) {
+  const notClosed = rows.filter((row) => row.state !== "closed");
+  return {
+    open: notClosed.filter((row) => row.state === "open").length,
+    halfOpen: notClosed.filter((row) => row.state === "half_open").length,
+    destinations: notClosed.map((row) => ({
+      tenant: row.tenant,
+      destination: row.destination,
+      state: row.state,
+    })),
+  };
 }

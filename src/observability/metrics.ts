@@ -22,6 +22,11 @@ export class Metrics {
   readonly queueDepth: Gauge<"state">;
   readonly dlqSize: Gauge;
   readonly commitBatchSize: Histogram;
+  /** reason: rate_limited | circuit_open — delays are not failures and charge no attempt. */
+  readonly deliveryDelays: Counter<"tenant" | "destination" | "reason">;
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly circuitState: Gauge<"tenant" | "destination">;
+  readonly circuitTransitions: Counter<"tenant" | "destination" | "from" | "to">;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -53,7 +58,7 @@ export class Metrics {
     });
     this.deliveries = new Counter({
       name: "zen_deliveries_total",
-      help: "Delivery attempts by destination and outcome (delivered, retry, delayed, dead_lettered, released).",
+      help: "Delivery attempts by destination and outcome (delivered, retry, dead_lettered, released).",
       labelNames: ["tenant", "destination", "outcome"],
       registers,
     });
@@ -93,6 +98,24 @@ export class Metrics {
       name: "zen_queue_commit_batch_size",
       help: "Submissions committed per group commit.",
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.deliveryDelays = new Counter({
+      name: "zen_delivery_delays_total",
+      help: "Deliveries postponed by a guard without an attempt (reason: rate_limited, circuit_open).",
+      labelNames: ["tenant", "destination", "reason"],
+      registers,
+    });
+    this.circuitState = new Gauge({
+      name: "zen_circuit_state",
+      help: "Circuit breaker state per destination: 0 closed, 1 half-open, 2 open.",
+      labelNames: ["tenant", "destination"],
+      registers,
+    });
+    this.circuitTransitions = new Counter({
+      name: "zen_circuit_transitions_total",
+      help: "Circuit breaker transitions per destination.",
+      labelNames: ["tenant", "destination", "from", "to"],
       registers,
     });
   }

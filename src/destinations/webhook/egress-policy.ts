@@ -52,9 +52,10 @@ export const webhookEgressPolicy: WebhookEgressPolicy = Object.freeze({
 });
 
 /**
- * Builds the socket connector. The seam for the egress guard (DESIGN §6, `ZEN_EGRESS_ALLOW_PRIVATE`):
- * a guard wraps the connector returned here and refuses private/loopback addresses after DNS
- * resolution, which is the only place the check cannot be bypassed by DNS rebinding.
+ * Builds the socket connector. The seam for the egress guard (`destinations/egress/egress-guard.ts`,
+ * `ZEN_EGRESS_ALLOW_PRIVATE`, `ZEN_EGRESS_ALLOW_CIDRS`): `createDestination` always wraps the
+ * connector in the guard, which refuses private/loopback/metadata addresses after DNS resolution,
+ * the only place the check cannot be bypassed by DNS rebinding.
  */
 export type ConnectorFactory = (options: buildConnector.BuildOptions) => buildConnector.connector;
 
