@@ -162,6 +162,11 @@ export async function startService(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
     "zen-integrations started",
   );
+  if (config.tenants.size === 0) {
+    logger.warn(
+      "no tenants configured: set WEBHOOK_SECRET (for /webhooks/generic) or ZEN_CONFIG (a YAML file)",
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (options?: { graceMs?: number }): Promise<void> => {
