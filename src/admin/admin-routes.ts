@@ -3,10 +3,10 @@
  * Without a configured token the whole API answers 404, as if it did not exist. The token is
  * compared in constant time and never logged.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { BreakerSnapshot } from "../delivery/circuit-breakers.ts";
 import { HttpError } from "../domain/errors.ts";
+import { bearerChecker } from "../http/bearer-auth.ts";
 import type { IntegrationRegistry } from "../integrations/registry.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -27,22 +27,6 @@ export interface AdminRoutesOptions {
 
 const maxPageSize = 500;
 const defaultPageSize = 50;
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
-
-/** `Bearer <token>`; the scheme name is case-insensitive (RFC 9110 §11.1), curl users write `bearer`. */
-const bearerPattern = /^bearer +(.+)$/i;
-
-function authorize(request: FastifyRequest, expected: Buffer): void {
-  const header = request.headers.authorization;
-  const token = typeof header === "string" ? bearerPattern.exec(header)?.[1] : undefined;
-  // Hashing both sides gives equal lengths, so the comparison time does not depend on the token.
-  if (token === undefined || !timingSafeEqual(digest(token), expected)) {
-    throw new HttpError("unauthorized", "missing or invalid admin bearer token");
-  }
-}
 
 function str(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
@@ -83,10 +67,10 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     });
     return;
   }
-  const expected = digest(adminToken);
+  const authorize = bearerChecker([adminToken]);
 
   await app.register(async (admin) => {
-    admin.addHook("onRequest", async (request) => authorize(request, expected));
+    admin.addHook("onRequest", async (request) => authorize(request.headers.authorization));
 
     admin.get("/admin/dlq", async (request) => {
       const query = request.query as Record<string, unknown>;

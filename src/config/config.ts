@@ -52,8 +52,68 @@ export interface WebhookDestinationConfig {
   readonly rateLimit?: RateLimitConfig;
 }
 
-/** Destination types other issues add (slack, jira, servicenow, observation) extend this union. */
-export type DestinationConfig = WebhookDestinationConfig;
+/**
+ * What makes two events "the same incident" for ticketing destinations, and when an event says the
+ * incident is over. Shared by Jira and ServiceNow.
+ */
+export interface TicketIdentityConfig {
+  /**
+   * Event field paths (`data.alert.id`, `resource.name`, …) whose values, with tenant and source,
+   * form the fingerprint. Absent: the event's own `fingerprint`, else its id.
+   */
+  readonly fingerprintFields?: readonly string[];
+  /** Predicates that mark an event as "resolved" (all must hold). Default `{ "data.status": "resolved" }`. */
+  readonly resolvedWhen: FieldMatch;
+  /** When a resolved ticket's incident fires again: reopen it (true) or open a new one (false, default). */
+  readonly reopenOnRecurrence: boolean;
+}
+
+/** Jira Cloud (REST v3) issues, one per fingerprint; comments on repeats; transitions on resolve. */
+export interface JiraDestinationConfig extends TicketIdentityConfig {
+  readonly type: "jira";
+  readonly id: string;
+  readonly tenant: string;
+  /** The tenant's `providers.jira` from the YAML, else the `JIRA_*` env connection. */
+  readonly connection: JiraProviderConfig;
+  readonly project: string;
+  /** Default `Task`. */
+  readonly issueType: string;
+  /** Extra labels; the fingerprint label `zen-<hash>` is always added. */
+  readonly labels: readonly string[];
+  /** Severity → Jira priority name. Default critical→Highest, high→High, medium→Medium, low→Low, info→Lowest. */
+  readonly priorityBySeverity: Readonly<Record<string, string>>;
+  /** Transition name used on resolve (matched against transition name, then target status). Default `Done`. */
+  readonly resolveTransition: string;
+  /** Transition name used to reopen on recurrence. Default `To Do`. */
+  readonly reopenTransition: string;
+  readonly timeoutMs: number;
+  readonly rateLimit?: RateLimitConfig;
+}
+
+/** ServiceNow incidents, one per fingerprint (`correlation_id`); resolve on a resolved event. */
+export interface ServiceNowDestinationConfig extends TicketIdentityConfig {
+  readonly type: "servicenow";
+  readonly id: string;
+  readonly tenant: string;
+  /** The tenant's `providers.servicenow` from the YAML, else the `SERVICENOW_*` env connection. */
+  readonly connection: ServiceNowProviderConfig;
+  /** Table, default `incident`. */
+  readonly table: string;
+  /** Severity → urgency ("1" high … "3" low). Default critical/high→1, medium→2, low/info→3. */
+  readonly urgencyBySeverity: Readonly<Record<string, "1" | "2" | "3">>;
+  /** Severity → impact, same scale and default as urgency. */
+  readonly impactBySeverity: Readonly<Record<string, "1" | "2" | "3">>;
+  readonly assignmentGroup?: string;
+  readonly callerId?: string;
+  readonly category?: string;
+  /** `close_code` when resolving. Default `Resolved by caller`. */
+  readonly closeCode: string;
+  readonly timeoutMs: number;
+  readonly rateLimit?: RateLimitConfig;
+}
+
+/** Destination types other issues add (slack, observation) extend this union. */
+export type DestinationConfig = WebhookDestinationConfig | JiraDestinationConfig | ServiceNowDestinationConfig;
 
 /** A simple field predicate: `{ "data.action": "opened" }` or `{ severity: ["high","critical"] }`. */
 export type FieldMatch = Readonly<Record<string, string | readonly string[]>>;
@@ -72,6 +132,14 @@ export interface RouteConfig {
 
 export interface TenantConfig {
   readonly id: string;
+  /**
+   * YAML `providers:` on the tenant (Jira/ServiceNow connections with secret refs). The `default`
+   * tenant falls back to the env connections (`JIRA_*`, `SERVICENOW_*`).
+   */
+  readonly providers: {
+    readonly jira?: JiraProviderConfig;
+    readonly servicenow?: ServiceNowProviderConfig;
+  };
   /** YAML `rateLimit:` on the tenant: replaces `guards.rateLimit` for this tenant's delivery buckets. */
   readonly rateLimit?: RateLimitConfig;
   /** YAML `intakeRateLimit:` on the tenant: one intake bucket for all its sources (429 beyond it). */
@@ -153,6 +221,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `ZEN_ADMIN_TOKEN`. Absent: the admin API is off (404). */
   readonly adminToken?: string;
+  /**
+   * `ZEN_API_TOKEN`: bearer token of the ticket APIs (`POST /jira/issue`, `/servicenow/ticket…`).
+   * Absent: `adminToken` is accepted there; neither: those endpoints answer 404.
+   */
+  readonly apiToken?: string;
   readonly intake: {
     /** `ZEN_BODY_LIMIT_BYTES`, default 1 MiB. */
     readonly bodyLimitBytes: number;

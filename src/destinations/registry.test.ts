@@ -25,6 +25,7 @@ function tenants(...configs: DestinationConfig[]): Config["tenants"] {
   for (const config of configs) {
     const tenant = map.get(config.tenant) ?? {
       id: config.tenant,
+      providers: {},
       sources: new Map(),
       destinations: new Map(),
       routes: [],

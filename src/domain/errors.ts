@@ -27,11 +27,13 @@ export const httpErrorStatus = {
   // 408, 409
   request_timeout: 408,
   replayed: 409,
+  idempotency_in_progress: 409,
   // 413, 415, 429, 431
   body_too_large: 413,
   unsupported_content_type: 415,
   rate_limited: 429,
   expectation_failed: 417,
+  idempotency_key_reused: 422,
   headers_too_large: 431,
   // 5xx
   internal_error: 500,

@@ -16,7 +16,7 @@ const event: ZenEvent = {
 };
 
 function tenant(routes: RouteConfig[]): TenantConfig {
-  return { id: "acme", sources: new Map(), destinations: new Map(), routes };
+  return { id: "acme", providers: {}, sources: new Map(), destinations: new Map(), routes };
 }
 
 describe("route matching", () => {
