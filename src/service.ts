@@ -63,7 +63,12 @@ export async function startService(
   const integrations = new IntegrationRegistry(config, { clock, logger });
   // Buckets are per process: one process needs no sharing, and a lost bucket costs one extra burst.
   const rateLimits = new MemoryRateLimitStore({ clock });
-  const breakers = createCircuitBreakers(config, { clock, logger, metrics });
+  const breakers = createCircuitBreakers(config, {
+    clock,
+    logger,
+    metrics,
+    onTransition: (tenant, destination, to) => integrations.recordBreaker(tenant, destination, to),
+  });
   const guards = new DeliveryGuards({
     breakers,
     rateLimits,
@@ -71,7 +76,12 @@ export async function startService(
   });
   const destinations = await DestinationRegistry.fromConfig(
     config.tenants,
-    destinationFactory({ maxRetryAfterMs: config.queue.maxRetryAfterMs, clock, egress: config.egress }),
+    destinationFactory({
+      maxRetryAfterMs: config.queue.maxRetryAfterMs,
+      clock,
+      egress: config.egress,
+      keys: keyStore,
+    }),
   );
   const worker = roles.workers
     ? new DeliveryWorker({

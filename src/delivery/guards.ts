@@ -113,7 +113,13 @@ const circuitStateValue: Readonly<Record<BreakerKind, number>> = { closed: 0, ha
  */
 export function createCircuitBreakers(
   config: Config,
-  deps: { clock: Clock; logger: Logger; metrics: Metrics },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    metrics: Metrics;
+    /** Told about every transition after it is logged (e.g. the integrations registry). */
+    onTransition?: (tenant: string, destination: string, to: BreakerKind) => void;
+  },
 ): CircuitBreakers {
   for (const tenant of config.tenants.values()) {
     for (const destination of tenant.destinations.values()) {
@@ -134,6 +140,7 @@ export function createCircuitBreakers(
       const fields = { ...labels, from: from.kind, to: to.kind };
       if (to.kind === "open") deps.logger.warn(fields, "circuit breaker opened: deliveries paused");
       else deps.logger.info(fields, "circuit breaker state changed");
+      deps.onTransition?.(labels.tenant, labels.destination, to.kind);
     },
   });
 }

@@ -2,7 +2,7 @@
  * Integrations: every configured source and destination as a running instance with the seed's
  * lifecycle and counters, so `GET /admin/integrations` and `/ready` can say what is healthy.
  *
- *   pending ──start()──► active ⇄ inactive        (inactive: disabled or missing optional credentials)
+ *   pending ──start()──► active ⇄ inactive        (inactive: the destination's circuit breaker is open)
  *                          │  ▲
  *         N failures in a row ▼  │ a success
  *                         error
@@ -92,6 +92,18 @@ export class IntegrationRegistry {
     const item = this.items.get(key("source", tenant, source));
     if (!item) return;
     this.record(item, ok, undefined, error);
+  }
+
+  /**
+   * The destination's breaker changed: open pauses deliveries (`inactive`), closing resumes them
+   * (`active`). A destination in `error` stays there until a delivery succeeds.
+   */
+  recordBreaker(tenant: string, destination: string, breaker: "closed" | "open" | "half_open"): void {
+    const item = this.items.get(key("destination", tenant, destination));
+    if (!item) return;
+    if (breaker === "open" && item.status === "active")
+      this.transition(item, "inactive", "circuit breaker open");
+    if (breaker === "closed" && item.status === "inactive") this.transition(item, "active", null);
   }
 
   /** A delivery attempt to a destination finished. */
