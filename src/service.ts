@@ -122,6 +122,8 @@ export async function startService(
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
     webhooks: roles.intake ? { intake, metrics } : undefined,
+    ...(roles.intake && { servicenow: { config, keys: keyStore, rateLimits, clock } }),
+    ...(roles.intake && { jira: { config, keys: keyStore, rateLimits, clock, intake, metrics } }),
     health: {
       queue,
       metrics,

@@ -1,5 +1,26 @@
 /** Shared input of the compile-*.ts steps: everything besides the YAML node itself. */
+import type { TenantConfig } from "./config.ts";
 import type { SecretSources } from "./secrets.ts";
+
+/** The providers a tenant may declare under `providers:`. */
+export type TenantProviderName = keyof TenantConfig["providers"];
+
+/** A tenant's Jira/ServiceNow connections, as destinations of that tenant see them. */
+export interface Connections {
+  readonly providers: TenantConfig["providers"];
+  /**
+   * Providers that were configured but did not compile: their problems are already recorded, so a
+   * destination that needs one stays quiet instead of repeating "needs a connection".
+   */
+  readonly broken: ReadonlySet<TenantProviderName>;
+}
+
+/** What a destination compiler knows about the tenant it belongs to. */
+export interface TenantScope {
+  readonly id: string;
+  /** After the env fallback for tenant `default`. */
+  readonly connections: Connections;
+}
 
 export interface CompileContext {
   /** Where `env:` and `file:` references are resolved. */
@@ -8,4 +29,6 @@ export interface CompileContext {
   readonly toleranceSeconds: number;
   /** Worker lease in ms (`ZEN_LEASE_MS`): destination timeouts must stay below it. */
   readonly leaseMs: number;
+  /** The `JIRA_*` / `SERVICENOW_*` connections: tenant `default` falls back to them. */
+  readonly envConnections: Connections;
 }

@@ -1,9 +1,11 @@
 /**
- * Destinations by `type`. Each type compiles its own strict schema; a new type (slack, jira,
- * servicenow, observation) adds one entry here and one compile-<type>-destination.ts file.
+ * Destinations by `type`. Each type compiles its own strict schema; a new type (slack, observation)
+ * adds one entry here and one compile-<type>-destination.ts file.
  */
 
-import type { CompileContext } from "./compile-context.ts";
+import type { CompileContext, TenantScope } from "./compile-context.ts";
+import { compileJiraDestination } from "./compile-jira-destination.ts";
+import { compileServiceNowDestination } from "./compile-servicenow-destination.ts";
 import { compileWebhookDestination } from "./compile-webhook-destination.ts";
 import type { DestinationConfig } from "./config.ts";
 import { destinationTypeSchema } from "./file-schema.ts";
@@ -14,13 +16,15 @@ import { parseNode } from "./zod-issues.ts";
 type DestinationCompiler = (
   raw: unknown,
   path: FieldPath,
-  tenant: string,
+  tenant: TenantScope,
   ctx: CompileContext,
   problems: Problems,
 ) => DestinationConfig | undefined;
 
 const compilers: Readonly<Record<string, DestinationCompiler>> = {
   webhook: compileWebhookDestination,
+  jira: compileJiraDestination,
+  servicenow: compileServiceNowDestination,
 };
 
 /** The `type:` values this build supports. */
@@ -30,7 +34,7 @@ export const destinationTypes: readonly string[] = Object.keys(compilers);
 export function compileDestination(
   raw: unknown,
   path: FieldPath,
-  tenant: string,
+  tenant: TenantScope,
   ctx: CompileContext,
   problems: Problems,
 ): DestinationConfig | undefined {

@@ -1,10 +1,10 @@
 /**
  * Compiles one `routes[]` entry. `when.type` becomes RouteConfig.types; every other `when` key is a
- * field predicate, checked here against the event's shape (src/domain/event.ts) so a typo such as
- * `sevrity` is a config problem instead of a route that silently never matches.
+ * field predicate, checked against the event's shape (event-fields.ts) so a typo such as `sevrity` is
+ * a config problem instead of a route that silently never matches.
  */
-import type { Severity } from "../domain/event.ts";
 import type { FieldMatch, RouteConfig } from "./config.ts";
+import { compilePredicateField } from "./event-fields.ts";
 import { routeSchema } from "./file-schema.ts";
 import type { FieldPath, Problems } from "./problems.ts";
 import { quote } from "./values.ts";
@@ -16,12 +16,6 @@ export interface RouteTargets {
   readonly sources: ReadonlySet<string>;
   readonly destinations: ReadonlySet<string>;
 }
-
-const severities: readonly Severity[] = ["critical", "high", "medium", "low", "info"];
-const resourceFields = ["apiVersion", "kind", "name", "namespace"];
-
-const fieldHelp =
-  "use type, severity, category, subject, data.<path>, headers.<name> or resource.<apiVersion|kind|name|namespace>";
 
 /**
  * @param index the route's position in the tenant's list (kept as RouteConfig.index)
@@ -49,20 +43,8 @@ export function compileRoute(
       types = typeof value === "string" ? [value] : [...value];
       continue;
     }
-    const field = normalizeField(key);
-    if (field === undefined) {
-      problems.at([...path, "when", key], `unknown event field; ${fieldHelp}`);
-      continue;
-    }
-    if (field === "severity") {
-      const bad = (typeof value === "string" ? [value] : value).filter(
-        (v) => !v.includes("*") && !(severities as readonly string[]).includes(v),
-      );
-      for (const v of bad) {
-        problems.at([...path, "when", key], `unknown severity ${quote(v)}; use ${severities.join(", ")}`);
-      }
-    }
-    when[field] = value;
+    const field = compilePredicateField(key, value, [...path, "when", key], problems);
+    if (field !== undefined) when[field] = value;
   }
   if (problems.count > before) return undefined;
   return {
@@ -72,17 +54,6 @@ export function compileRoute(
     ...(Object.keys(when).length > 0 && { when: when as FieldMatch }),
     to: node.to,
   };
-}
-
-/** The path route matching reads (header names lower-cased, as intake stores them), or undefined. */
-function normalizeField(key: string): string | undefined {
-  if (key === "severity" || key === "category" || key === "subject") return key;
-  const [head, ...rest] = key.split(".");
-  if (rest.length === 0 || rest.some((segment) => segment === "")) return undefined;
-  if (head === "data") return key;
-  if (head === "headers" && rest.length === 1) return `headers.${rest.join(".").toLowerCase()}`;
-  if (head === "resource" && rest.length === 1 && resourceFields.includes(rest[0] ?? "")) return key;
-  return undefined;
 }
 
 function checkIds(

@@ -2,11 +2,12 @@
  * Compiles `tenants[]`: each tenant's sources, destinations and routes, with the checks that span
  * nodes (duplicate ids, routes naming ids that exist). Ids are collected from the raw nodes, so a
  * source that failed to compile still counts as declared: its own problems are reported once, not
- * echoed by every route that names it.
+ * echoed by every route that names it. A tenant's `providers:` compile first: its `jira` and
+ * `servicenow` destinations take their connection from there (tenant `default`: else from env).
  */
-import { presetProfile } from "../intake/verify/presets.ts";
-import type { CompileContext } from "./compile-context.ts";
+import type { CompileContext, Connections } from "./compile-context.ts";
 import { compileDestination } from "./compile-destination.ts";
+import { compileTenantProviders, withFallback } from "./compile-providers.ts";
 import { compileRoute } from "./compile-route.ts";
 import { compileSource } from "./compile-source.ts";
 import type {
@@ -18,36 +19,58 @@ import type {
 } from "./config.ts";
 import { rateLimitSchema, tenantSchema } from "./file-schema.ts";
 import { FrozenMap } from "./frozen.ts";
-import { envLocation, type FieldPath, formatPath, type Problems } from "./problems.ts";
+import { type FieldPath, formatPath, type Problems } from "./problems.ts";
 import { parseNode } from "./zod-issues.ts";
 
-/** The seed-compatible `/webhooks/generic` endpoint lives at this tenant and source. */
-export const genericTenantId = "default";
-export const genericSourceId = "generic";
+/** The tenant env-configured parts go to (`WEBHOOK_SECRET`, `JIRA_*`, `SERVICENOW_*`, …). */
+export const defaultTenantId = "default";
 
 /** A tenant being built; frozen into a TenantConfig by `freezeTenants`. */
 export interface TenantDraft {
   readonly id: string;
+  /** `providers:`, after the env fallback for tenant `default`. */
+  readonly connections: Connections;
   readonly rateLimit?: RateLimitConfig;
   readonly intakeRateLimit?: RateLimitConfig;
   /** Ids written in the file, compiled or not (for cross-references and duplicates). */
   readonly declaredSources: Set<string>;
+  /** Destination ids written in the file, compiled or not. */
+  readonly declaredDestinations: Set<string>;
   readonly sources: Map<string, SourceConfig>;
   readonly destinations: Map<string, DestinationConfig>;
   readonly routes: RouteConfig[];
 }
 
-/**
- * Compiles every tenant node; a tenant whose own keys are broken is skipped (after recording why).
- * @param implicitSources sources added from env (tenant id → source ids) that routes in the file may
- *   name, e.g. `default`/`generic` when `WEBHOOK_SECRET` is set.
- */
+/** Ids added from env (tenant id → ids) that routes in the file may name. */
+export interface ImplicitIds {
+  /** E.g. `default`/`generic` when `WEBHOOK_SECRET` is set. */
+  readonly sources: ReadonlyMap<string, readonly string[]>;
+  /** E.g. `default`/`servicenow` when `SERVICENOW_*` is set. */
+  readonly destinations: ReadonlyMap<string, readonly string[]>;
+}
+
+const noImplicitIds: ImplicitIds = { sources: new Map(), destinations: new Map() };
+
+/** An empty tenant draft (for tenants env creates). */
+export function emptyTenant(id: string, connections: Connections): TenantDraft {
+  return {
+    id,
+    connections,
+    declaredSources: new Set(),
+    declaredDestinations: new Set(),
+    sources: new Map(),
+    destinations: new Map(),
+    routes: [],
+  };
+}
+
+/** Compiles every tenant node; a tenant whose own keys are broken is skipped (after recording why). */
 export function compileTenants(
   rawTenants: readonly unknown[],
   path: FieldPath,
   ctx: CompileContext,
   problems: Problems,
-  implicitSources: ReadonlyMap<string, readonly string[]> = new Map(),
+  implicit: ImplicitIds = noImplicitIds,
 ): Map<string, TenantDraft> {
   const tenants = new Map<string, TenantDraft>();
   const firstSeen = new Map<string, string>();
@@ -62,15 +85,13 @@ export function compileTenants(
       [...tenantPath, "intakeRateLimit"],
       problems,
     );
+    const own = compileTenantProviders(node.providers, [...tenantPath, "providers"], ctx, problems);
     const draft: TenantDraft = {
-      id: node.id,
+      ...emptyTenant(node.id, node.id === defaultTenantId ? withFallback(own, ctx.envConnections) : own),
       ...(rateLimit && { rateLimit }),
       ...(intakeRateLimit && { intakeRateLimit }),
-      declaredSources: new Set(),
-      sources: new Map(),
-      destinations: new Map(),
-      routes: [],
     };
+    const scope = { id: node.id, connections: draft.connections };
     const sourceIds = new Map<string, string>();
     node.sources.forEach((rawSource, j) => {
       const p = [...tenantPath, "sources", j];
@@ -83,13 +104,14 @@ export function compileTenants(
     node.destinations.forEach((rawDestination, j) => {
       const p = [...tenantPath, "destinations", j];
       if (isDuplicate(rawDestination, [...p, "id"], "destination", destinationIds, problems)) return;
-      const destination = compileDestination(rawDestination, p, node.id, ctx, problems);
+      const destination = compileDestination(rawDestination, p, scope, ctx, problems);
       if (destination) draft.destinations.set(destination.id, destination);
     });
+    for (const id of destinationIds.keys()) draft.declaredDestinations.add(id);
     const targets = {
       tenant: node.id,
-      sources: new Set([...draft.declaredSources, ...(implicitSources.get(node.id) ?? [])]),
-      destinations: new Set(destinationIds.keys()),
+      sources: new Set([...draft.declaredSources, ...(implicit.sources.get(node.id) ?? [])]),
+      destinations: new Set([...draft.declaredDestinations, ...(implicit.destinations.get(node.id) ?? [])]),
     };
     node.routes.forEach((rawRoute, j) => {
       const route = compileRoute(rawRoute, [...tenantPath, "routes", j], j, targets, problems);
@@ -100,44 +122,6 @@ export function compileTenants(
   return tenants;
 }
 
-/**
- * `WEBHOOK_SECRET` → tenant `default` (created if the file lacks it) gets source `generic` with the
- * `generic` preset. A `generic` source already in the file is a conflict, not silently replaced.
- */
-export function addGenericSource(
-  tenants: Map<string, TenantDraft>,
-  secret: string,
-  ctx: CompileContext,
-  problems: Problems,
-): void {
-  let tenant = tenants.get(genericTenantId);
-  if (tenant?.declaredSources.has(genericSourceId)) {
-    problems.add(
-      envLocation("WEBHOOK_SECRET"),
-      `tenant "${genericTenantId}" in ZEN_CONFIG already declares source "${genericSourceId}"; remove one of them`,
-    );
-    return;
-  }
-  if (!tenant) {
-    tenant = {
-      id: genericTenantId,
-      declaredSources: new Set(),
-      sources: new Map(),
-      destinations: new Map(),
-      routes: [],
-    };
-    tenants.set(genericTenantId, tenant);
-  }
-  tenant.declaredSources.add(genericSourceId);
-  tenant.sources.set(genericSourceId, {
-    id: genericSourceId,
-    tenant: genericTenantId,
-    preset: "generic",
-    profile: structuredClone(presetProfile("generic", ctx.toleranceSeconds)),
-    secrets: [secret],
-  });
-}
-
 /** Drafts → TenantConfigs with read-only maps (deep freezing happens once, on the whole Config). */
 export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenMap<string, TenantConfig> {
   return new FrozenMap(
@@ -145,6 +129,7 @@ export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenM
       draft.id,
       {
         id: draft.id,
+        providers: draft.connections.providers,
         ...(draft.rateLimit && { rateLimit: draft.rateLimit }),
         ...(draft.intakeRateLimit && { intakeRateLimit: draft.intakeRateLimit }),
         sources: new FrozenMap(draft.sources),

@@ -4,12 +4,13 @@
  * messages. Header values that are credentials must be references too.
  */
 
-import type { CompileContext } from "./compile-context.ts";
+import { checkTimeoutBelowLease, resolveLiteralOrRef } from "./compile-common.ts";
+import type { CompileContext, TenantScope } from "./compile-context.ts";
 import type { WebhookDestinationConfig } from "./config.ts";
 import { headerNamePattern, webhookDestinationSchema } from "./file-schema.ts";
 import type { FieldPath, Problems } from "./problems.ts";
 import { looksLikeSecretRef, parseSecretRef, resolveSecret, type SecretSources } from "./secrets.ts";
-import { describeMs, httpUrl } from "./values.ts";
+import { httpUrl } from "./values.ts";
 import { parseNode } from "./zod-issues.ts";
 
 /**
@@ -41,7 +42,7 @@ const credentialHeader = /authorization|token|secret|api-?key|password|cookie/i;
 export function compileWebhookDestination(
   raw: unknown,
   path: FieldPath,
-  tenant: string,
+  tenant: TenantScope,
   ctx: CompileContext,
   problems: Problems,
 ): WebhookDestinationConfig | undefined {
@@ -61,17 +62,12 @@ export function compileWebhookDestination(
     const compiled = compileHeader(name, value, [...path, "headers", name], ctx.secrets, problems);
     if (compiled !== undefined) headers[name.toLowerCase()] = compiled;
   }
-  if (node.timeoutMs >= ctx.leaseMs) {
-    problems.at(
-      [...path, "timeoutMs"],
-      `must be below the worker lease (ZEN_LEASE_MS = ${describeMs(ctx.leaseMs)}): a send still running when the lease ends is handed to a second worker`,
-    );
-  }
+  checkTimeoutBelowLease(node.timeoutMs, [...path, "timeoutMs"], ctx, problems);
   if (problems.count > before || url === undefined) return undefined;
   return {
     type: "webhook",
     id: node.id,
-    tenant,
+    tenant: tenant.id,
     url,
     ...(secret !== undefined && { secret }),
     headers,
@@ -86,23 +82,14 @@ function compileUrl(
   sources: SecretSources,
   problems: Problems,
 ): string | undefined {
-  let text = raw;
-  const fromRef = looksLikeSecretRef(raw);
-  if (fromRef) {
-    const ref = parseSecretRef(raw);
-    const resolved = ref.ok ? resolveSecret(ref.value, sources) : ref;
-    if (!resolved.ok) {
-      problems.at(path, resolved.message);
-      return undefined;
-    }
-    text = resolved.value.trim();
-  }
-  const url = httpUrl(text);
+  const value = resolveLiteralOrRef(raw, path, sources, problems);
+  if (!value) return undefined;
+  const url = httpUrl(value.text);
   if (!url.ok) {
-    problems.at(path, fromRef ? `the referenced value: ${url.message}` : url.message);
+    problems.at(path, value.fromRef ? `the referenced value: ${url.message}` : url.message);
     return undefined;
   }
-  if (!fromRef && (url.value.username !== "" || url.value.password !== "")) {
+  if (!value.fromRef && (url.value.username !== "" || url.value.password !== "")) {
     problems.at(
       path,
       "must not carry credentials in the file; use a header with env:/file:, or url: env:NAME",
@@ -129,6 +116,7 @@ function compileHeader(
   }
   let text = value;
   if (looksLikeSecretRef(value)) {
+    // Not via resolveLiteralOrRef: a header value is used verbatim, whitespace included.
     const ref = parseSecretRef(value);
     const resolved = ref.ok ? resolveSecret(ref.value, sources) : ref;
     if (!resolved.ok) {

@@ -62,7 +62,10 @@ export interface TicketIdentityConfig {
    * form the fingerprint. Absent: the event's own `fingerprint`, else its id.
    */
   readonly fingerprintFields?: readonly string[];
-  /** Predicates that mark an event as "resolved" (all must hold). Default `{ "data.status": "resolved" }`. */
+  /**
+   * Predicates that mark an event as "resolved" (all must hold). Default `{ "data.status": "resolved" }`;
+   * `{}` in the YAML: no event resolves a ticket.
+   */
   readonly resolvedWhen: FieldMatch;
   /** When a resolved ticket's incident fires again: reopen it (true) or open a new one (false, default). */
   readonly reopenOnRecurrence: boolean;
@@ -73,7 +76,7 @@ export interface JiraDestinationConfig extends TicketIdentityConfig {
   readonly type: "jira";
   readonly id: string;
   readonly tenant: string;
-  /** The tenant's `providers.jira` from the YAML, else the `JIRA_*` env connection. */
+  /** The tenant's `providers.jira` from the YAML; for tenant `default` else the `JIRA_*` env connection. */
   readonly connection: JiraProviderConfig;
   readonly project: string;
   /** Default `Task`. */
@@ -95,7 +98,10 @@ export interface ServiceNowDestinationConfig extends TicketIdentityConfig {
   readonly type: "servicenow";
   readonly id: string;
   readonly tenant: string;
-  /** The tenant's `providers.servicenow` from the YAML, else the `SERVICENOW_*` env connection. */
+  /**
+   * The tenant's `providers.servicenow` from the YAML; for tenant `default` else the `SERVICENOW_*`
+   * env connection.
+   */
   readonly connection: ServiceNowProviderConfig;
   /** Table, default `incident`. */
   readonly table: string;
@@ -113,7 +119,10 @@ export interface ServiceNowDestinationConfig extends TicketIdentityConfig {
 }
 
 /** Destination types other issues add (slack, observation) extend this union. */
-export type DestinationConfig = WebhookDestinationConfig | JiraDestinationConfig | ServiceNowDestinationConfig;
+export type DestinationConfig =
+  | WebhookDestinationConfig
+  | JiraDestinationConfig
+  | ServiceNowDestinationConfig;
 
 /** A simple field predicate: `{ "data.action": "opened" }` or `{ severity: ["high","critical"] }`. */
 export type FieldMatch = Readonly<Record<string, string | readonly string[]>>;
@@ -266,6 +275,12 @@ export interface Config {
   readonly providers: ProvidersConfig;
   /** `WEBHOOK_SECRET`. Seed-compatible `/webhooks/generic`: tenant `default`, source `generic`; absent = route off (404). */
   readonly genericWebhookSecret?: string;
-  /** From the YAML file, plus `default` when `WEBHOOK_SECRET` is set; in file order. */
+  /**
+   * From the YAML file, in file order, plus `default` (appended when the file lacks it) when env
+   * configures any part of it: `WEBHOOK_SECRET` (source `generic`), `JIRA_WEBHOOK_SECRET` (source
+   * `jira`, preset `jira`, for `POST /jira/webhook`), `SERVICENOW_*` (destination `servicenow` unless
+   * the file declares that id) or `JIRA_*` (the connection only: env has no project). See
+   * compile-env-defaults.ts.
+   */
   readonly tenants: ReadonlyMap<string, TenantConfig>;
 }

@@ -12,6 +12,7 @@ describe("env vars", () => {
     assert.equal(config.configPath, undefined);
     assert.equal(config.logLevel, "info");
     assert.equal(config.adminToken, undefined);
+    assert.equal(config.apiToken, undefined);
     assert.equal(config.genericWebhookSecret, undefined);
     assert.deepEqual(config.intake, {
       bodyLimitBytes: 1_048_576,
@@ -45,6 +46,7 @@ describe("env vars", () => {
         HOST: "127.0.0.1",
         ZEN_DATA_DIR: "/var/lib/zen",
         ZEN_ADMIN_TOKEN: "admin-token-not-real",
+        ZEN_API_TOKEN: "api-token-not-real",
         LOG_LEVEL: "DEBUG",
         QUEUE_MAX_RETRIES: "7",
         DLQ_RETENTION_PERIOD: "12h",
@@ -70,6 +72,7 @@ describe("env vars", () => {
     assert.equal(config.host, "127.0.0.1");
     assert.equal(config.dataDir, "/var/lib/zen");
     assert.equal(config.adminToken, "admin-token-not-real");
+    assert.equal(config.apiToken, "api-token-not-real");
     assert.equal(config.logLevel, "debug");
     assert.equal(config.queue.retry.attempts, 7);
     assert.equal(config.queue.dlqRetentionMs, 12 * 3_600_000);
@@ -93,10 +96,20 @@ describe("env vars", () => {
   });
 
   it("treats an empty variable as unset", () => {
-    const config = loadConfig({ env: { PORT: "", QUEUE_MAX_RETRIES: "  ", ZEN_ADMIN_TOKEN: "" } });
+    const config = loadConfig({
+      env: {
+        PORT: "",
+        QUEUE_MAX_RETRIES: "  ",
+        ZEN_ADMIN_TOKEN: "",
+        ZEN_API_TOKEN: "",
+        JIRA_WEBHOOK_SECRET: "",
+      },
+    });
     assert.equal(config.port, 8080);
     assert.equal(config.queue.retry.attempts, 3);
     assert.equal(config.adminToken, undefined);
+    assert.equal(config.apiToken, undefined);
+    assert.equal(config.tenants.size, 0);
   });
 
   it("accepts true/false/1/0 for ZEN_EGRESS_ALLOW_PRIVATE", () => {
@@ -192,10 +205,16 @@ describe("env vars", () => {
   });
 
   it("never echoes a secret variable", () => {
-    const problems = problemsOf(() => loadConfig({ env: { ZEN_ADMIN_TOKEN: "   ", WEBHOOK_SECRET: " \t" } }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { ZEN_ADMIN_TOKEN: "   ", ZEN_API_TOKEN: " ", WEBHOOK_SECRET: " \t", JIRA_WEBHOOK_SECRET: "\n" },
+      }),
+    );
     assert.deepEqual(problems, [
       "env ZEN_ADMIN_TOKEN: is set but contains only whitespace",
+      "env ZEN_API_TOKEN: is set but contains only whitespace",
       "env WEBHOOK_SECRET: is set but contains only whitespace",
+      "env JIRA_WEBHOOK_SECRET: is set but contains only whitespace",
     ]);
   });
 });

@@ -48,8 +48,12 @@ export interface EnvSettings {
   readonly logLevel: LogLevel;
   /** `ZEN_ADMIN_TOKEN`; absent = admin API off. */
   readonly adminToken?: string;
+  /** `ZEN_API_TOKEN`; bearer token of the ticket APIs (`POST /jira/issue`, `/servicenow/ticket…`). */
+  readonly apiToken?: string;
   /** `WEBHOOK_SECRET`; present = tenant `default`, source `generic` (preset `generic`). */
   readonly webhookSecret?: string;
+  /** `JIRA_WEBHOOK_SECRET`; present = tenant `default`, source `jira` (preset `jira`, `POST /jira/webhook`). */
+  readonly jiraWebhookSecret?: string;
   /** `QUEUE_MAX_RETRIES`, default 3: total attempts, as in the seed. */
   readonly retryAttempts: number;
   /** `DLQ_RETENTION_PERIOD`, default 7d. */
@@ -74,7 +78,9 @@ export function parseEnv(env: Env, problems: Problems): EnvSettings {
     envValue(env, name, parser, problems) ?? fallback;
   const configPath = envValue(env, "ZEN_CONFIG", text, problems);
   const adminToken = envSecret(env, "ZEN_ADMIN_TOKEN", problems);
+  const apiToken = envSecret(env, "ZEN_API_TOKEN", problems);
   const webhookSecret = envSecret(env, "WEBHOOK_SECRET", problems);
+  const jiraWebhookSecret = envSecret(env, "JIRA_WEBHOOK_SECRET", problems);
   return {
     port: value("PORT", integer({ min: 0, max: 65_535 }), 8080),
     host: value("HOST", text, "0.0.0.0"),
@@ -82,7 +88,9 @@ export function parseEnv(env: Env, problems: Problems): EnvSettings {
     ...(configPath === undefined ? {} : { configPath }),
     logLevel: value("LOG_LEVEL", oneOf(logLevels), "info"),
     ...(adminToken === undefined ? {} : { adminToken }),
+    ...(apiToken === undefined ? {} : { apiToken }),
     ...(webhookSecret === undefined ? {} : { webhookSecret }),
+    ...(jiraWebhookSecret === undefined ? {} : { jiraWebhookSecret }),
     retryAttempts: value("QUEUE_MAX_RETRIES", integer({ min: 1, max: 100 }), 3),
     dlqRetentionMs: value("DLQ_RETENTION_PERIOD", durationMs({ minMs: second, maxMs: 3_650 * day }), 7 * day),
     rateLimitCapacity: value("RATE_LIMIT_CAPACITY", integer({ min: 1, max: 1_000_000 }), 100),

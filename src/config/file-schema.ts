@@ -109,6 +109,8 @@ export const topLevelSchema = z.strictObject({
  */
 export const tenantSchema = z.strictObject({
   id: slugSchema,
+  /** Jira/ServiceNow connections (`tenantProvidersSchema`), each block parsed on its own. */
+  providers: z.unknown().optional(),
   /** Delivery: replaces the env default `guards.rateLimit` for this tenant's buckets. */
   rateLimit: z.unknown().optional(),
   /** Intake: one bucket shared by all the tenant's sources. */
@@ -116,6 +118,34 @@ export const tenantSchema = z.strictObject({
   sources: z.array(z.unknown()).default([]),
   destinations: z.array(z.unknown()).default([]),
   routes: z.array(z.unknown()).default([]),
+});
+
+/** `providers:` on a tenant; each block is parsed on its own so one broken block hides nothing. */
+export const tenantProvidersSchema = z.strictObject({
+  jira: z.unknown().optional(),
+  servicenow: z.unknown().optional(),
+});
+
+/**
+ * `providers.jira` (JiraProviderConfig). `url` and `email` may be literal or `env:`/`file:`
+ * references; the token only a reference. Without `email` the token is sent as a bearer token (Data
+ * Center PAT); with it, Basic email:token (Cloud).
+ */
+export const jiraProviderSchema = z.strictObject({
+  url: nonEmpty,
+  email: nonEmpty.optional(),
+  token: secretRefSchema,
+});
+
+/**
+ * `providers.servicenow` (ServiceNowProviderConfig). `instance`: a host name (https implied) or a full
+ * URL, like `SERVICENOW_INSTANCE`; it and `username` may be literal or references, the password only
+ * a reference.
+ */
+export const serviceNowProviderSchema = z.strictObject({
+  instance: nonEmpty,
+  username: nonEmpty,
+  password: secretRefSchema,
 });
 
 /** A source: `preset` or `verify` (exactly one), secrets, and optional overrides of the profile. */
@@ -167,6 +197,9 @@ export const tokenVerifySchema = z.strictObject({
 /** Only `type` is read first, to pick the type's own strict schema. */
 export const destinationTypeSchema = z.looseObject({ type: z.string() });
 
+/** A destination's whole-request timeout: at most 5 min, and below the lease (checked at compile). */
+const timeoutMsSchema = z.int().min(1).max(300_000).default(30_000);
+
 /** `type: webhook`: POST the event as JSON, optionally signed the Standard Webhooks way. */
 export const webhookDestinationSchema = z.strictObject({
   id: slugSchema,
@@ -175,19 +208,92 @@ export const webhookDestinationSchema = z.strictObject({
   url: nonEmpty,
   secret: secretRefSchema.optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  /** Whole-request timeout; at most 5 min, and below the lease (checked in compile-tenants.ts). */
-  timeoutMs: z.int().min(1).max(300_000).default(30_000),
+  /** Whole-request timeout; at most 5 min, and below the lease (checked at compile). */
+  timeoutMs: timeoutMsSchema,
   /** This destination's own delivery bucket, instead of the tenant's. */
   rateLimit: rateLimitSchema.optional(),
 });
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+/** `{ data.action: opened, severity: [high, critical] }`: field → value or values. Numbers match as text. */
+const fieldMatchSchema = z.record(z.string(), z.union([scalarSchema, z.array(scalarSchema).min(1)]));
+
+/**
+ * TicketIdentityConfig's keys, shared by `jira` and `servicenow`. Field paths and severities are
+ * checked against the event's shape in compile-ticket-identity.ts.
+ */
+const ticketIdentityShape = {
+  /** Event paths whose values form the fingerprint; absent: the event's own fingerprint, else its id. */
+  fingerprintFields: z.array(nonEmpty).min(1).optional(),
+  /** Default `{ data.status: resolved }`; `{}` = no event resolves a ticket. */
+  resolvedWhen: fieldMatchSchema.optional(),
+  reopenOnRecurrence: z.boolean().default(false),
+};
+
+/** A Jira project key: `OPS`, `PLAT2`, `SEC_OPS`. */
+const jiraProjectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{1,9}$/, {
+  error: (issue) =>
+    `expected a Jira project key (an upper-case letter, then 1 to 9 upper-case letters, digits or "_", like OPS), got ${typeof issue.input === "string" ? JSON.stringify(issue.input.slice(0, 40)) : kindOf(issue.input)}`,
+});
+
+/** A Jira label: Jira splits labels on spaces, so one with a space would silently become two. */
+const jiraLabelSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^\S*$/, { error: "a Jira label cannot contain spaces" });
+
+/** `type: jira` (JiraDestinationConfig); severity keys of `priorityBySeverity` are checked at compile. */
+export const jiraDestinationSchema = z.strictObject({
+  id: slugSchema,
+  type: z.literal("jira"),
+  project: jiraProjectKeySchema,
+  issueType: nonEmpty.default("Task"),
+  labels: z.array(jiraLabelSchema).default([]),
+  /** Merged over `defaultJiraPriorityBySeverity`. */
+  priorityBySeverity: z.record(z.string(), nonEmpty).optional(),
+  resolveTransition: nonEmpty.default("Done"),
+  reopenTransition: nonEmpty.default("To Do"),
+  timeoutMs: timeoutMsSchema,
+  rateLimit: rateLimitSchema.optional(),
+  ...ticketIdentityShape,
+});
+
+/** ServiceNow urgency/impact: "1" (high) to "3" (low); YAML numbers are accepted as their text. */
+const serviceNowLevelSchema = z.preprocess(
+  (value) => (typeof value === "number" ? String(value) : value),
+  z.enum(["1", "2", "3"]),
+);
+
+/** `type: servicenow` (ServiceNowDestinationConfig); severity keys of the maps are checked at compile. */
+export const serviceNowDestinationSchema = z.strictObject({
+  id: slugSchema,
+  type: z.literal("servicenow"),
+  /** Goes into the Table API path (`/api/now/table/<table>`). */
+  table: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,79}$/, {
+      error: "expected a table name like incident or u_alerts (lower-case letters, digits and _)",
+    })
+    .default("incident"),
+  /** Merged over `defaultServiceNowLevelBySeverity`. */
+  urgencyBySeverity: z.record(z.string(), serviceNowLevelSchema).optional(),
+  impactBySeverity: z.record(z.string(), serviceNowLevelSchema).optional(),
+  assignmentGroup: nonEmpty.optional(),
+  callerId: nonEmpty.optional(),
+  category: nonEmpty.optional(),
+  closeCode: nonEmpty.default("Resolved by caller"),
+  timeoutMs: timeoutMsSchema,
+  rateLimit: rateLimitSchema.optional(),
+  ...ticketIdentityShape,
+});
+
 /** A route: sources (optional), a `when` match (optional) and destinations. */
 export const routeSchema = z.strictObject({
   /** Source ids; absent = every source of the tenant. */
   from: z.array(nonEmpty).min(1).optional(),
   /** `type` becomes RouteConfig.types; every other key a field predicate. Numbers match as text. */
-  when: z.record(z.string(), z.union([scalarSchema, z.array(scalarSchema).min(1)])).optional(),
+  when: fieldMatchSchema.optional(),
   to: z.array(nonEmpty).min(1),
 });

@@ -221,7 +221,8 @@ describe("loadConfig with a YAML file", () => {
       (gh.profile.contentTypes as string[])[0] = "text/plain";
     }, TypeError);
     assert.throws(() => (acme.routes as unknown[]).pop(), TypeError);
-    assert.ok(Object.isFrozen(acme.destinations.get("ops-hook")?.headers));
+    const hook = acme.destinations.get("ops-hook");
+    assert.ok(hook?.type === "webhook" && Object.isFrozen(hook.headers));
     for (const limit of [
       acme.rateLimit,
       acme.intakeRateLimit,

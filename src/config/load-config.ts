@@ -9,13 +9,9 @@
 import { dirname, resolve } from "node:path";
 import { genericRetryPolicy } from "../domain/backoff.ts";
 import type { CompileContext } from "./compile-context.ts";
-import {
-  addGenericSource,
-  compileTenants,
-  freezeTenants,
-  genericSourceId,
-  genericTenantId,
-} from "./compile-tenants.ts";
+import { addEnvDefaults, envDefaults, implicitIds } from "./compile-env-defaults.ts";
+import { envConnections } from "./compile-providers.ts";
+import { compileTenants, freezeTenants } from "./compile-tenants.ts";
 import type { Config } from "./config.ts";
 import { type Env, parseEnv } from "./env-schema.ts";
 import { topLevelSchema } from "./file-schema.ts";
@@ -40,7 +36,8 @@ export interface LoadConfigInput {
  *
  * - Env vars and defaults: DESIGN.md §3, env-schema.ts, tuning.ts, providers.ts.
  * - `ZEN_CONFIG`: YAML with `tenants:` (file-schema.ts) and optional `settings:` (tuning knobs; env wins).
- * - `WEBHOOK_SECRET`: adds tenant `default`, source `generic` (preset `generic`).
+ * - `WEBHOOK_SECRET`, `JIRA_WEBHOOK_SECRET`, `JIRA_*`, `SERVICENOW_*`: add parts to tenant `default`
+ *   (compile-env-defaults.ts), which also falls back to the env Jira/ServiceNow connections.
  *
  * Relative `file:` secret paths resolve against the YAML file's directory. The result is deep-frozen:
  * objects and arrays via `Object.freeze`, maps as read-only `FrozenMap` views (see frozen.ts).
@@ -68,11 +65,11 @@ export function loadConfig(input: LoadConfigInput): Config {
     },
     toleranceSeconds: tuning.toleranceSeconds,
     leaseMs: tuning.leaseMs,
+    envConnections: envConnections(env, providers),
   };
-  const generic = base.webhookSecret;
-  const implicitSources = new Map(generic === undefined ? [] : [[genericTenantId, [genericSourceId]]]);
-  const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitSources);
-  if (generic !== undefined) addGenericSource(tenants, generic, ctx, problems);
+  const fromEnv = envDefaults(base, providers);
+  const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitIds(fromEnv));
+  addEnvDefaults(tenants, fromEnv, ctx, problems);
 
   problems.throwIfAny();
   return deepFreeze<Config>({
@@ -82,6 +79,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     ...(base.configPath !== undefined && { configPath: base.configPath }),
     logLevel: base.logLevel,
     ...(base.adminToken !== undefined && { adminToken: base.adminToken }),
+    ...(base.apiToken !== undefined && { apiToken: base.apiToken }),
     intake: {
       bodyLimitBytes: tuning.bodyLimitBytes,
       toleranceSeconds: tuning.toleranceSeconds,

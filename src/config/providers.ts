@@ -56,11 +56,25 @@ function parseSlack(env: Env, problems: Problems): SlackProviderConfig | undefin
   };
 }
 
+/** Each provider's variables, for "is it configured at all" checks (`envProviderDeclared`). */
+const providerEnvNames = {
+  jira: ["JIRA_URL", "JIRA_TOKEN", "JIRA_EMAIL"],
+  servicenow: ["SERVICENOW_INSTANCE", "SERVICENOW_USERNAME", "SERVICENOW_PASSWORD"],
+} as const;
+
+/**
+ * True when any of the provider's variables is set: the provider was meant to be configured, so if
+ * `parseProviders` left it out, its problems are already recorded.
+ */
+export function envProviderDeclared(env: Env, provider: keyof typeof providerEnvNames): boolean {
+  return present(env, providerEnvNames[provider]).length > 0;
+}
+
 function parseJira(env: Env, problems: Problems): JiraProviderConfig | undefined {
-  const url = envValue(env, "JIRA_URL", href(httpUrl), problems);
+  const url = envValue(env, "JIRA_URL", jiraUrl, problems);
   const token = envSecret(env, "JIRA_TOKEN", problems);
-  const email = envValue(env, "JIRA_EMAIL", emailAddress, problems);
-  const set = present(env, ["JIRA_URL", "JIRA_TOKEN", "JIRA_EMAIL"]);
+  const email = envValue(env, "JIRA_EMAIL", jiraEmail, problems);
+  const set = present(env, providerEnvNames.jira);
   if (set.length === 0) return undefined;
   requireTogether(env, ["JIRA_URL", "JIRA_TOKEN"], set, problems);
   if (url === undefined || token === undefined) return undefined;
@@ -71,7 +85,7 @@ function parseServiceNow(env: Env, problems: Problems): ServiceNowProviderConfig
   const instanceUrl = envValue(env, "SERVICENOW_INSTANCE", serviceNowInstance, problems);
   const username = envValue(env, "SERVICENOW_USERNAME", (raw) => ({ ok: true, value: raw }), problems);
   const password = envSecret(env, "SERVICENOW_PASSWORD", problems);
-  const names = ["SERVICENOW_INSTANCE", "SERVICENOW_USERNAME", "SERVICENOW_PASSWORD"];
+  const names = providerEnvNames.servicenow;
   const set = present(env, names);
   if (set.length === 0) return undefined;
   requireTogether(env, names, set, problems);
@@ -94,14 +108,21 @@ function parseRedis(env: Env, problems: Problems): RedisProviderConfig | undefin
   return url === undefined ? undefined : { url };
 }
 
-/** `SERVICENOW_INSTANCE`: a host name (`acme.service-now.com`, https implied) or a full http(s) URL. */
-const serviceNowInstance: Parser<string> = (raw) => {
+/**
+ * `SERVICENOW_INSTANCE` and YAML `providers.servicenow.instance`: a host name (`acme.service-now.com`,
+ * https implied) or a full http(s) URL (test servers), normalized into `instanceUrl`.
+ */
+export const serviceNowInstance: Parser<string> = (raw) => {
   if (/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(raw)) return { ok: true, value: `https://${raw}` };
   if (raw.includes("://")) return href(httpUrl)(raw);
   return { ok: false, message: "expected a host name (acme.service-now.com) or an http(s) URL" };
 };
 
-const emailAddress: Parser<string> = (raw) =>
+/** `JIRA_URL` and YAML `providers.jira.url`: an http(s) URL, normalized (`href`). */
+export const jiraUrl: Parser<string> = href(httpUrl);
+
+/** `JIRA_EMAIL` and YAML `providers.jira.email`: the Atlassian account the token belongs to. */
+export const jiraEmail: Parser<string> = (raw) =>
   /^[^\s@]+@[^\s@]+$/.test(raw)
     ? { ok: true, value: raw }
     : { ok: false, message: "expected an e-mail address (the Atlassian account of the token)" };

@@ -1,14 +1,20 @@
 /**
  * A human summary of a compiled Config for `zen config check`: what is configured and how each
  * source is verified. It shows secret *counts* and destination *origins* only: never a secret, a
- * header value, or a URL path (webhook URLs often embed a token).
+ * header value, or a URL path (webhook URLs often embed a token). Jira/ServiceNow connections show
+ * their host and whether they come from env or the file; never a user name, e-mail or token.
  */
 import type { Scheme } from "../intake/verify/spec.ts";
+import { jiraSourceId } from "./compile-env-defaults.ts";
+import { defaultTenantId } from "./compile-tenants.ts";
 import type {
   Config,
   DestinationConfig,
+  FieldMatch,
+  JiraProviderConfig,
   RateLimitConfig,
   RouteConfig,
+  ServiceNowProviderConfig,
   SourceConfig,
   TenantConfig,
 } from "./config.ts";
@@ -21,14 +27,17 @@ export function summarizeConfig(config: Config): string[] {
     `config file: ${config.configPath ?? "none (ZEN_CONFIG unset)"}`,
     `listen: ${config.host}:${config.port}; data dir: ${config.dataDir}; log level: ${config.logLevel}`,
     `admin API: ${config.adminToken === undefined ? "off (ZEN_ADMIN_TOKEN unset)" : "on"}`,
+    `ticket API (POST /jira/issue, /servicenow/ticket): ${describeTicketApi(config)}`,
     `generic webhook /webhooks/generic: ${config.genericWebhookSecret === undefined ? "off (WEBHOOK_SECRET unset)" : "on"}`,
+    `Jira webhook /jira/webhook: ${config.tenants.get(defaultTenantId)?.sources.has(jiraSourceId) ? `on (tenant default, source ${jiraSourceId})` : "off (JIRA_WEBHOOK_SECRET unset)"}`,
     `providers: ${providers.length > 0 ? providers.join(", ") : "none"}`,
+    ...describeEnvConnections(config),
     `queue: ${config.queue.retry.attempts} attempts, lease ${describeMs(config.queue.leaseMs)}, concurrency ${config.queue.concurrency}, DLQ kept ${describeMs(config.queue.dlqRetentionMs)}`,
     `guards: default rate limit ${describeRateLimit(config.guards.rateLimit)} per tenant and provider; circuit breaker opens after ${count(config.guards.circuitBreaker.maxFailures, "failure")} for ${describeMs(config.guards.circuitBreaker.resetTimeoutMs)}`,
     `egress: ${describeEgress(config.egress)}`,
   ];
   for (const tenant of config.tenants.values()) {
-    lines.push(`tenant ${tenant.id}: ${describeTenant(tenant)}`);
+    lines.push(`tenant ${tenant.id}: ${describeTenant(tenant, config)}`);
     for (const source of tenant.sources.values()) {
       const limit =
         source.intakeRateLimit && `; intake rate limit ${describeRateLimit(source.intakeRateLimit)}`;
@@ -36,11 +45,66 @@ export function summarizeConfig(config: Config): string[] {
     }
     for (const destination of tenant.destinations.values()) {
       const limit = destination.rateLimit && `; rate limit ${describeRateLimit(destination.rateLimit)}`;
-      lines.push(`  destination ${destination.id}: ${describeDestination(destination)}${limit ?? ""}`);
+      lines.push(
+        `  destination ${destination.id}: ${describeDestination(destination, config)}${limit ?? ""}`,
+      );
     }
     for (const route of tenant.routes) lines.push(`  route ${route.index}: ${describeRoute(route)}`);
   }
   return lines;
+}
+
+/** On when `ZEN_API_TOKEN` or `ZEN_ADMIN_TOKEN` is set (the admin token is accepted there too). */
+function describeTicketApi(config: Config): string {
+  if (config.apiToken !== undefined) return "on (ZEN_API_TOKEN)";
+  if (config.adminToken !== undefined) return "on (ZEN_ADMIN_TOKEN; ZEN_API_TOKEN unset)";
+  return "off (ZEN_API_TOKEN and ZEN_ADMIN_TOKEN unset)";
+}
+
+/** What the `JIRA_*` / `SERVICENOW_*` connections serve: the ticket API, and which destinations. */
+function describeEnvConnections(config: Config): string[] {
+  const tenant = config.tenants.get(defaultTenantId);
+  const lines: string[] = [];
+  const describe = (
+    name: string,
+    type: "jira" | "servicenow",
+    connection: JiraProviderConfig | ServiceNowProviderConfig | undefined,
+    endpoint: string,
+    hint: string,
+  ) => {
+    if (!connection) return;
+    const prefix = `${name} connection from env (${hostOf(connection)})`;
+    if (tenant?.providers[type] !== connection) {
+      lines.push(`${prefix}: unused, tenant default declares its own providers.${type}`);
+      return;
+    }
+    const users = [...(tenant?.destinations.values() ?? [])]
+      .filter((d) => d.type === type && d.connection === connection)
+      .map((d) => d.id);
+    lines.push(
+      `${prefix}: available to ${endpoint}; ${users.length > 0 ? `used by destination ${users.join(", ")} of tenant default` : hint}`,
+    );
+  };
+  describe(
+    "Jira",
+    "jira",
+    config.providers.jira,
+    "POST /jira/issue",
+    "add a destination with a project to route events",
+  );
+  describe(
+    "ServiceNow",
+    "servicenow",
+    config.providers.servicenow,
+    "POST /servicenow/ticket",
+    "add a servicenow destination to route events",
+  );
+  return lines;
+}
+
+/** The host (and port) of a connection: never its path, user or password. */
+function hostOf(connection: JiraProviderConfig | ServiceNowProviderConfig): string {
+  return new URL("url" in connection ? connection.url : connection.instanceUrl).host;
 }
 
 /** `100 burst, 10/s`; slow refills per minute or hour (`0.5` → `30/min`), so they read in wall-clock terms. */
@@ -68,12 +132,21 @@ function describeEgress(egress: Config["egress"]): string {
   return `${privately}; allowed CIDRs: ${cidrs}`;
 }
 
-function describeTenant(tenant: TenantConfig): string {
+function describeTenant(tenant: TenantConfig, config: Config): string {
   const parts = [
     `${count(tenant.sources.size, "source")}, ${count(tenant.destinations.size, "destination")}, ${count(tenant.routes.length, "route")}`,
   ];
   if (tenant.rateLimit) parts.push(`rate limit ${describeRateLimit(tenant.rateLimit)}`);
   if (tenant.intakeRateLimit) parts.push(`intake rate limit ${describeRateLimit(tenant.intakeRateLimit)}`);
+  const connections = [
+    ...(tenant.providers.jira
+      ? [`jira ${describeConnection(tenant.providers.jira, config.providers.jira)}`]
+      : []),
+    ...(tenant.providers.servicenow
+      ? [`servicenow ${describeConnection(tenant.providers.servicenow, config.providers.servicenow)}`]
+      : []),
+  ];
+  if (connections.length > 0) parts.push(`connections: ${connections.join(", ")}`);
   return parts.join("; ");
 }
 
@@ -106,7 +179,7 @@ function describeScheme(scheme: Scheme): string {
   }
 }
 
-function describeDestination(destination: DestinationConfig): string {
+function describeDestination(destination: DestinationConfig, config: Config): string {
   switch (destination.type) {
     case "webhook": {
       const headers = Object.keys(destination.headers);
@@ -117,18 +190,67 @@ function describeDestination(destination: DestinationConfig): string {
         ...(headers.length > 0 ? [`headers: ${headers.join(", ")}`] : []),
       ].join(", ");
     }
+    case "jira":
+      return [
+        `jira to ${describeConnection(destination.connection, config.providers.jira)}`,
+        `project ${destination.project}`,
+        `issue type ${destination.issueType}`,
+        ...(destination.labels.length > 0 ? [`labels ${destination.labels.join(" ")}`] : []),
+        ...describeIdentity(destination),
+        `resolve with "${destination.resolveTransition}"`,
+        destination.reopenOnRecurrence
+          ? `recurrence reopens with "${destination.reopenTransition}"`
+          : "recurrence opens a new issue",
+        `timeout ${describeMs(destination.timeoutMs)}`,
+      ].join(", ");
+    case "servicenow":
+      return [
+        `servicenow to ${describeConnection(destination.connection, config.providers.servicenow)}`,
+        `table ${destination.table}`,
+        ...(destination.assignmentGroup === undefined
+          ? []
+          : [`assignment group ${destination.assignmentGroup}`]),
+        ...describeIdentity(destination),
+        `close code "${destination.closeCode}"`,
+        destination.reopenOnRecurrence
+          ? "recurrence reopens the incident"
+          : "recurrence opens a new incident",
+        `timeout ${describeMs(destination.timeoutMs)}`,
+      ].join(", ");
     default: {
-      const exhaustive: never = destination.type;
-      return String(exhaustive);
+      const exhaustive: never = destination;
+      return String((exhaustive as { type: unknown }).type);
     }
   }
+}
+
+/** `acme.atlassian.net (env)`: the env connection is shared by reference, so identity tells the origin. */
+function describeConnection(connection: JiraProviderConfig | ServiceNowProviderConfig, env: unknown): string {
+  return `${hostOf(connection)} (${connection === env ? "env" : "yaml"})`;
+}
+
+function describeIdentity(destination: {
+  readonly fingerprintFields?: readonly string[];
+  readonly resolvedWhen: FieldMatch;
+}): string[] {
+  const resolved = Object.keys(destination.resolvedWhen).length > 0;
+  return [
+    ...(destination.fingerprintFields ? [`fingerprint ${destination.fingerprintFields.join(" + ")}`] : []),
+    resolved
+      ? `resolved when ${describeMatch(destination.resolvedWhen, " and ")}`
+      : "never resolved by an event",
+  ];
+}
+
+function describeMatch(when: FieldMatch, separator = "; "): string {
+  return Object.entries(when)
+    .map(([field, value]) => `${field} ${typeof value === "string" ? value : value.join(" | ")}`)
+    .join(separator);
 }
 
 function describeRoute(route: RouteConfig): string {
   const parts = [`from ${route.from?.join(", ") ?? "any source"}`];
   if (route.types) parts.push(`type ${route.types.join(" | ")}`);
-  for (const [field, value] of Object.entries(route.when ?? {})) {
-    parts.push(`${field} ${typeof value === "string" ? value : value.join(" | ")}`);
-  }
+  if (route.when) parts.push(describeMatch(route.when));
   return `${parts.join("; ")} → ${route.to.join(", ")}`;
 }

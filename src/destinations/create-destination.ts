@@ -3,10 +3,13 @@
  * adds a folder under `src/destinations/` and a case here.
  */
 import type { DestinationConfig } from "../config/config.ts";
-import type { Clock } from "../ports/clock.ts";
+import { type Clock, systemClock } from "../ports/clock.ts";
+import type { KeyStore } from "../ports/key-store.ts";
 import type { Destination } from "./destination.ts";
 import { createEgressGuard, type EgressAllowances, type LookupFn } from "./egress/egress-guard.ts";
+import { createJiraDestination } from "./jira/jira-destination.ts";
 import type { DestinationFactory } from "./registry.ts";
+import { createServiceNowDestination } from "./servicenow/servicenow-destination.ts";
 import type { ConnectorFactory, DispatcherFactory, WebhookEgressPolicy } from "./webhook/egress-policy.ts";
 import { WebhookDestination } from "./webhook/webhook-destination.ts";
 
@@ -26,6 +29,18 @@ export interface DestinationDeps {
   readonly egressLookup?: LookupFn;
   /** The connector the egress guard wraps (tests inject a spy). Default: undici's `buildConnector`. */
   readonly connectorFactory?: ConnectorFactory;
+  /** Shared keys (cross-process locks per ticket fingerprint). Required by jira and servicenow. */
+  readonly keys?: KeyStore;
+}
+
+/** What a provider destination (Jira, ServiceNow) gets to build its client. */
+export interface ProviderDestinationDeps {
+  readonly maxRetryAfterMs: number;
+  readonly clock: Clock;
+  /** The egress-guarded connector: pass it to the client's undici Agent. */
+  readonly connectorFactory: ConnectorFactory;
+  readonly dispatcherFactory?: DispatcherFactory;
+  readonly keys: KeyStore | undefined;
 }
 
 /** Without operator allowances, every blocked range stays blocked. */
@@ -54,9 +69,22 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         dispatcherFactory: deps.dispatcherFactory,
         connectorFactory,
       });
+    case "jira":
+    case "servicenow": {
+      const providerDeps: ProviderDestinationDeps = {
+        maxRetryAfterMs: deps.maxRetryAfterMs,
+        clock: deps.clock ?? systemClock,
+        connectorFactory,
+        dispatcherFactory: deps.dispatcherFactory,
+        keys: deps.keys,
+      };
+      return config.type === "jira"
+        ? createJiraDestination(config, providerDeps)
+        : createServiceNowDestination(config, providerDeps);
+    }
     default: {
-      const _exhaustive: never = config.type;
-      throw new Error(`unknown destination type ${String(_exhaustive)}`);
+      const _exhaustive: never = config;
+      throw new Error(`unknown destination type ${(_exhaustive as { type: string }).type}`);
     }
   }
 }

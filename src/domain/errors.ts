@@ -37,6 +37,9 @@ export const httpErrorStatus = {
   headers_too_large: 431,
   // 5xx
   internal_error: 500,
+  // 502/503: a provider behind a synchronous API (ServiceNow, Jira) refused or failed the call
+  provider_error: 502,
+  provider_unavailable: 503,
   not_ready: 503,
   store_unavailable: 503,
 } as const;

@@ -9,6 +9,8 @@ import { HttpError, httpErrorStatus } from "../domain/errors.ts";
 import { type WebhookRoutesOptions, webhookRoutes } from "../intake/webhook-routes.ts";
 import { type HealthRoutesOptions, healthRoutes } from "../observability/health-routes.ts";
 import type { Logger } from "../observability/logger.ts";
+import { type JiraRoutesOptions, jiraRoutes } from "../tickets/jira-routes.ts";
+import { type ServiceNowRoutesOptions, serviceNowRoutes } from "../tickets/servicenow-routes.ts";
 import { clientErrorResponse, errorBody, errorHandler, rawErrorResponse } from "./errors.ts";
 
 export interface AppOptions {
@@ -18,6 +20,10 @@ export interface AppOptions {
   readonly webhooks: Omit<WebhookRoutesOptions, "bodyLimitBytes"> | undefined;
   readonly health: HealthRoutesOptions;
   readonly admin: AdminRoutesOptions;
+  /** The ServiceNow ticket API (`/servicenow/ticket…`); absent for `zen worker`. */
+  readonly servicenow?: ServiceNowRoutesOptions;
+  /** `POST /jira/issue` and the `POST /jira/webhook` intake; absent for `zen worker`. */
+  readonly jira?: JiraRoutesOptions;
 }
 
 /** Node's default is 16 KiB of headers; providers send a few hundred bytes. */
@@ -60,6 +66,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(healthRoutes, options.health);
   await app.register(adminRoutes, options.admin);
+  if (options.servicenow) await app.register(serviceNowRoutes, options.servicenow);
+  if (options.jira) await app.register(jiraRoutes, options.jira);
   return app;
 }
 

@@ -22,6 +22,7 @@ import type { Queue } from "../ports/queue.ts";
 import type { RateLimitStore } from "../ports/rate-limit-store.ts";
 import type { TrailEntry, TrailStore } from "../ports/trail.ts";
 import { keptHeaders } from "./kept-headers.ts";
+import { normalizedFields } from "./normalize.ts";
 import { mediaType, parseBody } from "./parse-body.ts";
 import { extractField } from "./verify/extract-field.ts";
 import type { Verifier } from "./verify/verifier.ts";
@@ -225,6 +226,7 @@ export class Intake {
       tenant: tenant.id,
       source: config.id,
       type: eventType,
+      ...normalizedFields(config.preset, data),
       data,
       headers: keptHeaders(request.headers),
       receivedAt: new Date(now).toISOString(),

@@ -54,10 +54,21 @@ function reply(result: IntakeResult, res: FastifyReply): FastifyReply {
   }
 }
 
-export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
-  const { intake, metrics, bodyLimitBytes } = options;
+/** Answers one intake request for `tenant`/`source`; the HTTP side of every intake route. */
+export type IntakeHandler = (
+  tenant: string,
+  source: string,
+  request: FastifyRequest,
+  res: FastifyReply,
+) => Promise<FastifyReply>;
 
-  const handle = async (tenant: string, source: string, request: FastifyRequest, res: FastifyReply) => {
+/**
+ * The handler behind the intake routes: the raw request (distinct headers, exact body bytes, public
+ * URL) through `Intake.accept`, the answer, and the latency metric. Also serves aliases outside
+ * `/webhooks` (`POST /jira/webhook`).
+ */
+export function intakeHandler(intake: Intake, metrics: Metrics): IntakeHandler {
+  return async (tenant, source, request, res) => {
     const started = process.hrtime.bigint();
     let outcome = "error";
     try {
@@ -74,6 +85,11 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       metrics.intakeLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
+}
+
+export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
+  const { intake, metrics, bodyLimitBytes } = options;
+  const handle = intakeHandler(intake, metrics);
 
   app.post(
     "/webhooks/generic",

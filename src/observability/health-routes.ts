@@ -16,7 +16,10 @@ export interface ReadinessProbe {
 }
 
 export interface HealthRoutesOptions {
-  /** Breaker state per destination: shown in /ready, never a reason to be unready (the destination is). */
+  /**
+   * Breaker state per destination, as of now: shown in /ready, never a reason to be unready (the
+   * destination is). Also called on each `/metrics` scrape so `zen_circuit_state` is current.
+   */
   readonly breakers?: () => readonly { tenant: string; destination: string; state: string }[];
   readonly queue: Queue;
   readonly metrics: Metrics;
@@ -49,6 +52,10 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   app.get("/metrics", async (_request, reply) => {
     // Queue gauges are read at scrape time: they are state, not events.
     const stats = await queue.stats().catch(() => undefined);
+    // So is breaker state. `zen_circuit_state` is written on transitions, and open → half-open happens
+    // when something asks: without deliveries due, an elapsed open period would read "open" forever.
+    // Taking the snapshot settles every breaker as of now (the same view /ready and /admin give).
+    options.breakers?.();
     if (stats) {
       metrics.queueDepth.set({ state: "ready" }, stats.ready);
       metrics.queueDepth.set({ state: "delayed" }, stats.delayed);

@@ -48,7 +48,7 @@ export interface ChildService {
   readonly url: string;
   readonly pid: number;
   readonly process: ChildProcess;
-  /** Settles when the child has exited. */
+  /** Settles when the child has exited and its output has been read. */
   readonly exited: Promise<ChildExit>;
   /** Parsed JSON log lines seen so far (the last {@link keptLogLines}). */
   readonly logs: readonly Record<string, unknown>[];
@@ -91,17 +91,26 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
     [...(options.nodeArgs ?? []), "--import", "tsx", cliEntry, options.command ?? "serve"],
     { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const exited = new Promise<ChildExit>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  let exitState: ChildExit | undefined;
-  void exited.then((state) => {
-    exitState = state;
-  });
-
   const logs: Record<string, unknown>[] = [];
   const raw: string[] = [];
-  const logWaiters: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
+  const logWaiters: Array<{
+    msg: string;
+    resolve: (line: Record<string, unknown>) => void;
+    reject: (err: Error) => void;
+  }> = [];
+  // `close`, not `exit`: it comes after the last output line was read, so no log line is missed.
+  let exitState: ChildExit | undefined;
+  const exited = new Promise<ChildExit>((resolve) => {
+    child.once("close", (code, signal) => {
+      exitState = { code, signal };
+      for (const waiter of logWaiters.splice(0)) {
+        waiter.reject(
+          new Error(`child exited (code ${code}, signal ${signal}) without logging "${waiter.msg}"`),
+        );
+      }
+      resolve(exitState);
+    });
+  });
   const keep = <T>(list: T[], item: T) => {
     list.push(item);
     if (list.length > keptLogLines) list.splice(0, list.length - keptLogLines);
@@ -134,6 +143,7 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
   const waitForLog = (msg: string, timeoutMs = defaultStartTimeoutMs) => {
     const seen = logs.find((entry) => entry.msg === msg);
     if (seen) return Promise.resolve(seen);
+    if (exitState) return Promise.reject(new Error(`child exited without logging "${msg}":\n${output()}`));
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`child never logged "${msg}" within ${timeoutMs} ms:\n${output()}`));
@@ -143,6 +153,10 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
         resolve: (line) => {
           clearTimeout(timer);
           resolve(line);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
         },
       });
     });
@@ -156,12 +170,15 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
   const startTimeoutMs = options.startTimeoutMs ?? defaultStartTimeoutMs;
   const started = logsStartLine
     ? waitForLog("zen-integrations started", startTimeoutMs).then((line) => String(line.url))
-    : pollHealth(`http://127.0.0.1:${port}`, startTimeoutMs);
+    : pollHealth(`http://127.0.0.1:${port}`, startTimeoutMs, () => exitState !== undefined);
   const exitedEarly = exited.then((state) => {
     throw new Error(
       `child exited before listening (code ${state.code}, signal ${state.signal}):\n${output()}`,
     );
   });
+  // The race loser must not surface as an unhandled rejection later.
+  exitedEarly.catch(() => undefined);
+  started.catch(() => undefined);
   let url: string;
   try {
     url = await Promise.race([started, exitedEarly]);
@@ -169,9 +186,6 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
     await kill("SIGKILL");
     throw err;
   }
-  // The race loser must not surface as an unhandled rejection later.
-  exitedEarly.catch(() => undefined);
-  started.catch(() => undefined);
   return {
     url,
     pid: child.pid ?? -1,
@@ -208,9 +222,9 @@ function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) 
   });
 }
 
-async function pollHealth(url: string, timeoutMs: number): Promise<string> {
+async function pollHealth(url: string, timeoutMs: number, gone: () => boolean): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  while (!gone()) {
     try {
       const response = await fetch(`${url}/health`);
       await response.arrayBuffer();
@@ -221,4 +235,5 @@ async function pollHealth(url: string, timeoutMs: number): Promise<string> {
     if (Date.now() > deadline) throw new Error(`no answer from ${url}/health within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, healthPollIntervalMs));
   }
+  throw new Error(`the process behind ${url} exited`);
 }
