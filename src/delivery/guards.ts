@@ -19,7 +19,7 @@ import { type BreakerKind, defaultBreakerPolicy } from "../domain/circuit-breake
 import type { BucketPolicy } from "../domain/token-bucket.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { Clock } from "../ports/clock.ts";
+import { type Clock, systemClock } from "../ports/clock.ts";
 import type { RateLimitStore } from "../ports/rate-limit-store.ts";
 import {
   type BreakerKey,
@@ -31,6 +31,9 @@ import {
 } from "./circuit-breakers.ts";
 
 export type GuardReason = "circuit_open" | "rate_limited";
+
+/** Bucket keys whose queue position is remembered before stale ones are swept. */
+const maxTrackedBuckets = 10_000;
 
 export type GuardVerdict =
   | { readonly kind: "proceed"; readonly pass: BreakerPass }
@@ -55,23 +58,36 @@ export class DeliveryGuards {
   private readonly breakers: CircuitBreakers;
   private readonly rateLimits: RateLimitStore;
   private readonly bucketFor: (tenant: string, destination: Destination) => BucketChoice;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  /** Per bucket key: when the last refused job was told to come back (ms since epoch). */
+  private readonly waitingUntil = new Map<string, number>();
 
   constructor(options: {
     breakers: CircuitBreakers;
     rateLimits: RateLimitStore;
     bucketFor: (tenant: string, destination: Destination) => BucketChoice;
+    clock?: Clock;
+    random?: () => number;
   }) {
     this.breakers = options.breakers;
     this.rateLimits = options.rateLimits;
     this.bucketFor = options.bucketFor;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
   }
 
   async admit(tenant: string, destination: Destination): Promise<GuardVerdict> {
     const decision = this.breakers.admit(breakerKey(tenant, destination.id));
-    if (!decision.allowed) return { kind: "delay", reason: "circuit_open", delayMs: decision.retryAfterMs };
-    const bucket = this.bucketFor(tenant, destination);
+    if (!decision.allowed) {
+      // Spread the backlog over a quarter of the wait, so it does not return all at the same instant.
+      const jitterMs = Math.floor(this.random() * decision.retryAfterMs * 0.25);
+      return { kind: "delay", reason: "circuit_open", delayMs: decision.retryAfterMs + jitterMs };
+    }
     let taken: Awaited<ReturnType<RateLimitStore["take"]>>;
+    let bucket: BucketChoice;
     try {
+      bucket = this.bucketFor(tenant, destination);
       taken = await this.rateLimits.take(bucket.key, bucket.policy);
     } catch (err) {
       this.breakers.release(decision.pass);
@@ -79,9 +95,27 @@ export class DeliveryGuards {
     }
     if (!taken.granted) {
       this.breakers.release(decision.pass);
-      return { kind: "delay", reason: "rate_limited", delayMs: taken.retryAfterMs };
+      return { kind: "delay", reason: "rate_limited", delayMs: this.nextSlot(bucket, taken.retryAfterMs) };
     }
     return { kind: "proceed", pass: decision.pass };
+  }
+
+  /**
+   * Refused jobs queue up behind each other: each gets the next free refill slot instead of all
+   * coming back when the first token exists (which would make a backlog of n cost n² retries).
+   */
+  private nextSlot(bucket: BucketChoice, retryAfterMs: number): number {
+    const now = this.clock.now();
+    const intervalMs = 1000 / bucket.policy.refillPerSecond;
+    const previous = this.waitingUntil.get(bucket.key) ?? 0;
+    const slot = Math.max(now + retryAfterMs, previous + intervalMs);
+    this.waitingUntil.set(bucket.key, slot);
+    if (this.waitingUntil.size > maxTrackedBuckets) this.forgetPast(now);
+    return Math.ceil(slot - now);
+  }
+
+  private forgetPast(now: number): void {
+    for (const [key, until] of this.waitingUntil) if (until <= now) this.waitingUntil.delete(key);
   }
 
   /** The admitted delivery ran: tell the breaker how it went. */
@@ -89,7 +123,10 @@ export class DeliveryGuards {
     this.breakers.record(pass, outcome);
   }
 
-  /** The admitted delivery did not run to an answer (shutdown): give the probe slot back. */
+  /**
+   * The admitted delivery did not get an answer from the provider (shutdown, or we refused it
+   * ourselves: egress, redaction): give the probe slot back — it proves nothing about the provider.
+   */
   release(pass: BreakerPass): void {
     this.breakers.release(pass);
   }

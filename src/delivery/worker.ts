@@ -11,6 +11,7 @@
 import type { Config } from "../config/config.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DestinationLookup } from "../destinations/destination.ts";
+import { isOwnRefusal } from "../domain/circuit-breaker.ts";
 import { classifyNetworkError, type DeliveryFailure } from "../domain/classify.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -19,7 +20,7 @@ import type { LeasedJob, Queue } from "../ports/queue.ts";
 import type { TrailStore } from "../ports/trail.ts";
 import { decideAfterFailure } from "./decide.ts";
 import { type AttemptFacts, type AttemptObserver, DeliveryRecorder } from "./delivery-recorder.ts";
-import type { DeliveryGuards } from "./guards.ts";
+import type { DeliveryGuards, GuardVerdict } from "./guards.ts";
 
 /** The `Config.queue` subset the worker needs (units and defaults are documented there). */
 export type DeliveryWorkerPolicy = Pick<
@@ -42,6 +43,9 @@ const realTimers: WorkerTimers = {
 export const defaultAttemptDeadlineMs = 30_000;
 /** Time a lease must leave after the attempt deadline to record the outcome (queue write, trail). */
 export const leaseMarginMs = 5_000;
+
+/** How long a job waits when a delivery guard itself failed (e.g. a rate-limit store outage). */
+export const guardErrorDelayMs = 1_000;
 /** Smallest timer delay: a job due "now" that lease() did not return must not spin the loop. */
 const minWakeDelayMs = 10;
 
@@ -297,7 +301,15 @@ export class DeliveryWorker {
         return;
       }
 
-      const verdict = await this.guards?.admit(job.tenant, destination);
+      let verdict: GuardVerdict | undefined;
+      try {
+        verdict = await this.guards?.admit(job.tenant, destination);
+      } catch (err) {
+        // A guard that cannot answer (e.g. its store is down) delays the job rather than letting its
+        // lease expire: expiries would count towards a poison-pill quarantine of a healthy job.
+        this.logger.error({ err, tenant: job.tenant, destination: job.destination }, "delivery guard failed");
+        verdict = { kind: "delay", reason: "rate_limited", delayMs: guardErrorDelayMs };
+      }
       if (verdict?.kind === "delay") {
         const now = this.clock.now();
         const applied = await this.queue.reschedule(job, {
@@ -335,10 +347,13 @@ export class DeliveryWorker {
       }
 
       if (pass) {
-        this.guards?.settle(
-          pass,
-          failure ? { kind: "failure", reason: failure.reason } : { kind: "success" },
-        );
+        // Our own refusals (egress, redaction, …) say nothing about the provider: not a breaker outcome.
+        if (failure && isOwnRefusal(failure.reason)) this.guards?.release(pass);
+        else
+          this.guards?.settle(
+            pass,
+            failure ? { kind: "failure", reason: failure.reason } : { kind: "success" },
+          );
       }
       const now = this.clock.now();
       if (failure === undefined) {

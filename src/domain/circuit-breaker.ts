@@ -111,6 +111,19 @@ const breakerFailureByReason: Readonly<Record<DeliveryReason, boolean>> = {
   poison_pill: false,
 };
 
+/** Failures decided on our side, before or without the provider answering. */
+const ownRefusals: ReadonlySet<DeliveryReason> = new Set([
+  "egress_denied",
+  "redaction_failed",
+  "destination_unknown",
+  "event_missing",
+]);
+
+/** True when we refused the delivery ourselves: it tells nothing about the provider's health. */
+export function isOwnRefusal(reason: DeliveryReason): boolean {
+  return ownRefusals.has(reason);
+}
+
 /** True when a delivery that failed for `reason` counts as a breaker failure (provider trouble). */
 export function countsAsBreakerFailure(reason: DeliveryReason): boolean {
   return breakerFailureByReason[reason];

@@ -156,7 +156,8 @@ export class Intake {
       if (taken.granted) continue;
       const labels = { tenant: tenantId, source: sourceId };
       this.deps.metrics.intakeRequests.inc({ ...labels, outcome: "rate_limited" });
-      this.deps.logger.info(
+      // debug: under a flood this fires per request; the metric above is the signal to watch.
+      this.deps.logger.debug(
         { ...labels, bucket: key, retryAfterMs: taken.retryAfterMs },
         "intake rate limited",
       );

@@ -12,10 +12,10 @@ export class Metrics {
   readonly verificationFailures: Counter<"tenant" | "source" | "reason">;
   readonly intakeLatency: Histogram<"outcome">;
   readonly enqueued: Counter<"tenant" | "destination">;
-  /** outcome: delivered | retry | delayed | dead_lettered | released (interrupted by shutdown, requeued uncharged) */
+  /** outcome: delivered | retry | dead_lettered | released (interrupted by shutdown, requeued uncharged). Guard delays are in deliveryDelays. */
   readonly deliveries: Counter<"tenant" | "destination" | "outcome">;
   readonly attemptLatency: Histogram<"destination" | "outcome">;
-  /** reason: backoff reasons (server_error, timeout, …) and delays (rate_limited, circuit_open, retry_after) */
+  /** reason of the failed attempt that led to a retry (server_error, timeout, rate_limited, retry_after, …). */
   readonly retries: Counter<"destination" | "reason">;
   readonly deadLettered: Counter<"tenant" | "destination" | "reason">;
   readonly replayed: Counter<"tenant">;
