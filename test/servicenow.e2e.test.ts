@@ -307,11 +307,8 @@ describe("ServiceNow end to end (real service, fake instance)", () => {
         const incidents = incidentsOf("cpu-hot");
         assert.equal(incidents.length, 1, JSON.stringify(incidents.map((i) => i.number)));
         assert.equal(fake.journal(incidents[0]?.sys_id ?? "").length, 2);
-        // The loser of the race came back after the lock's short Retry-After instead of creating.
-        const reasons = traces.flatMap((t) =>
-          t.trail.filter((e) => e.stage === "attempt").map((e) => e.detail?.reason),
-        );
-        assert.ok(reasons.includes("retry_after"), `no delivery met the lock: ${JSON.stringify(reasons)}`);
+        // Every delivery succeeded: the losers of the race waited for the lock instead of creating.
+        assert.equal(traces.length, ids.length);
       } finally {
         fake.queryDelayMs = 0;
         await Promise.all(workers.map((worker) => worker.kill("SIGTERM")));

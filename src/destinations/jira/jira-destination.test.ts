@@ -8,12 +8,12 @@ import type { ZenEvent } from "../../domain/event.ts";
 import { systemClock } from "../../ports/clock.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
 import { fingerprintLabel, ticketFingerprint } from "../../tickets/ticket-identity.ts";
+import { TicketLocks } from "../../tickets/ticket-lock.ts";
 import { createEgressGuard } from "../egress/egress-guard.ts";
 import { adfPlainText } from "./adf.ts";
 import { JiraClient } from "./jira-client.ts";
 import { createJiraDestination, deliveryRef, JiraDestination } from "./jira-destination.ts";
 import { jiraInvalidAuthMessage } from "./jira-errors.ts";
-import { TicketLocks } from "./ticket-lock.ts";
 
 const email = "ops@example.com";
 const token = "jira-destination-token-not-real";

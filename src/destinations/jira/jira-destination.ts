@@ -8,7 +8,7 @@
  *
  * Why no duplicates: every issue we create carries the deterministic label `zen-<hash>` of the event's
  * fingerprint (ticket-identity.ts), and the search-then-create runs under a per-fingerprint lock held
- * in this process and in the shared KeyStore (ticket-lock.ts), so neither a retry, nor a re-fired
+ * in this process and in the shared KeyStore (tickets/ticket-lock.ts), so neither a retry, nor a re-fired
  * alert, nor a second worker can create a second issue. A retry whose earlier attempt got through
  * (answer lost) finds its own delivery ref in the issue and does nothing.
  *
@@ -23,13 +23,13 @@ import type { ZenEvent } from "../../domain/event.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
+import { TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
 import type { ProviderDestinationDeps } from "../create-destination.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
 import { adfPlainText, toAdf } from "./adf.ts";
 import { JiraClient, type JiraIssueFields, type JiraIssueSummary, jiraEgressPolicy } from "./jira-client.ts";
 import { type CommentKind, renderJiraComment, renderJiraIssue } from "./render-jira-issue.ts";
-import { TicketLocks } from "./ticket-lock.ts";
 
 /** What one delivery did in Jira (for tests and the result's status code). */
 export type JiraAction =

@@ -7,6 +7,7 @@ import { PermanentError, RetryAfterError } from "../../domain/errors.ts";
 import type { Severity, ZenEvent } from "../../domain/event.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
 import { fingerprintLabel, ticketFingerprint } from "../../tickets/ticket-identity.ts";
+import type { TicketLockPolicy } from "../../tickets/ticket-lock.ts";
 import { defaultConnectorFactory } from "../webhook/egress-policy.ts";
 import { ServiceNowDestination } from "./servicenow-destination.ts";
 
@@ -43,8 +44,10 @@ describe("ServiceNowDestination", () => {
   function destination(
     overrides: Partial<ServiceNowDestinationConfig> = {},
     store: KeyStore | undefined = keys,
+    lockPolicy?: TicketLockPolicy,
   ): ServiceNowDestination {
     const d = new ServiceNowDestination({
+      ...(lockPolicy ? { lockPolicy } : {}),
       config: config(overrides),
       deps: {
         maxRetryAfterMs: 60_000,
@@ -252,22 +255,29 @@ describe("ServiceNowDestination", () => {
     assert.equal(fake.journal(fake.incidents[0]?.sys_id ?? "").length, 2);
   });
 
-  it("across processes the KeyStore claim decides: the loser comes back shortly (retry_after), then updates", async () => {
+  it("across processes the KeyStore claim decides: the other waits for it, then updates", async () => {
     fake.queryDelayMs = 100;
     const a = destination();
     const b = destination();
-    const results = await Promise.allSettled([send(a, event("firing")), send(b, event("firing"))]);
-    const rejected = results.filter((r) => r.status === "rejected");
-    assert.equal(rejected.length, 1);
-    const reason = (rejected[0] as PromiseRejectedResult).reason as unknown;
-    assert.ok(reason instanceof RetryAfterError);
-    assert.equal(reason.reason, "retry_after");
-    assert.equal(reason.retryAfterMs, 1_500);
+    await Promise.all([send(a, event("firing")), send(b, event("firing"))]);
     assert.equal(fake.incidents.length, 1);
-    // The claim was released: the retry goes through and becomes a work note.
-    await send(b, event("firing"));
-    assert.equal(b.lastAction, "updated");
-    assert.equal(fake.incidents.length, 1);
+    assert.deepEqual([a.lastAction, b.lastAction].sort(), ["created", "updated"]);
+  });
+
+  it("a claim held past the wait sends the delivery back shortly (retry_after)", async () => {
+    await keys.claim(
+      `sn-lock:acme:incidents:${ticketFingerprint(event("x"), config())}`,
+      60_000,
+      "other-process",
+    );
+    const d = destination({}, keys, { ttlMs: 60_000, waitMs: 50, pollMs: 10, busyRetryAfterMs: 1_500 });
+    await assert.rejects(send(d, event("firing")), (err) => {
+      assert.ok(err instanceof RetryAfterError);
+      assert.equal(err.reason, "retry_after");
+      assert.equal(err.retryAfterMs, 1_500);
+      return true;
+    });
+    assert.equal(fake.incidents.length, 0);
   });
 
   it("different fingerprints do not wait for each other", async () => {
@@ -301,7 +311,7 @@ describe("ServiceNowDestination", () => {
     const controller = new AbortController();
     const second = d.send({ event: event("firing"), idempotencyKey: "k", attempt: 1 }, controller.signal);
     controller.abort(new DOMException("shutdown", "AbortError"));
-    await assert.rejects(second, { name: "AbortError" });
+    await assert.rejects(second, { name: "RetryableError", reason: "timeout" });
     await first;
     assert.equal(fake.incidents.length, 1);
   });

@@ -4,7 +4,7 @@
  * The incident's `correlation_id` is the event's ticket fingerprint (`zen-<32 hex>`,
  * tickets/ticket-identity.ts), so every retry, redelivery, second worker or re-fired alert finds the
  * incident it belongs to instead of opening another. Per delivery, holding the incident lock
- * (incident-lock.ts: in-process mutex + KeyStore claim), with the newest incident of that
+ * (tickets/ticket-lock.ts: in-process mutex + KeyStore claim), with the newest incident of that
  * correlation id:
  *
  * | event | newest incident | action |
@@ -26,11 +26,11 @@ import { ConfigError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
+import { type TicketLockPolicy, TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
 import type { ProviderDestinationDeps } from "../create-destination.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
 import type { WebhookEgressPolicy } from "../webhook/egress-policy.ts";
-import { IncidentLock, type IncidentLockPolicy } from "./incident-lock.ts";
 import { eventIdLine, renderIncident } from "./render-incident.ts";
 import {
   fieldValue,
@@ -79,7 +79,7 @@ export interface ServiceNowDestinationOptions {
   readonly deps: ProviderDestinationDeps;
   /** Overrides of the client's egress policy (tests shorten timeouts). */
   readonly egress?: Partial<WebhookEgressPolicy>;
-  readonly lockPolicy?: IncidentLockPolicy;
+  readonly lockPolicy?: TicketLockPolicy;
 }
 
 /** What `createDestination` calls for `type: servicenow`. @throws ConfigError for an unusable config. */
@@ -98,7 +98,7 @@ export class ServiceNowDestination implements Destination {
   lastAction: IncidentAction | undefined;
   private readonly config: ServiceNowDestinationConfig;
   private readonly client: ServiceNowClient;
-  private readonly lock: IncidentLock;
+  private readonly lock: TicketLocks;
   private readonly clock: Clock;
   private readonly attemptDeadlineMs: number;
 
@@ -125,7 +125,7 @@ export class ServiceNowDestination implements Destination {
       ...(deps.dispatcherFactory ? { dispatcherFactory: deps.dispatcherFactory } : {}),
       ...(options.egress ? { egress: options.egress } : {}),
     });
-    this.lock = new IncidentLock(deps.keys, options.lockPolicy);
+    this.lock = new TicketLocks(deps.keys, options.lockPolicy);
     const policyDeadline = this.client.egress.attemptDeadlineMs;
     // The whole attempt (lookup + create/update) shares one deadline; config may only shorten it.
     this.attemptDeadlineMs =
@@ -144,7 +144,7 @@ export class ServiceNowDestination implements Destination {
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
       const lockKey = `sn-lock:${this.tenant}:${this.id}:${fingerprint}`;
-      const { action, statusCode } = await this.lock.run(lockKey, attempt.signal, () =>
+      const { action, statusCode } = await this.lock.withLock(lockKey, attempt.signal, () =>
         this.apply(event, fingerprintLabel(fingerprint), attempt.signal),
       );
       this.lastAction = action;

@@ -13,9 +13,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
-import { classifyNetworkError } from "../../domain/classify.ts";
-import { RetryAfterError } from "../../domain/errors.ts";
-import type { KeyStore } from "../../ports/key-store.ts";
+import { classifyNetworkError } from "../domain/classify.ts";
+import { RetryAfterError } from "../domain/errors.ts";
+import type { KeyStore } from "../ports/key-store.ts";
 
 export interface TicketLockPolicy {
   /** Lifetime of a cross-process claim; must exceed the longest attempt. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MemoryKeyStore } from "../../adapters/memory/key-store.ts";
-import { RetryAfterError, RetryableError } from "../../domain/errors.ts";
+import { MemoryKeyStore } from "../adapters/memory/key-store.ts";
+import { RetryAfterError, RetryableError } from "../domain/errors.ts";
 import { TicketLocks } from "./ticket-lock.ts";
 
 const fast = { ttlMs: 60_000, waitMs: 200, pollMs: 10, busyRetryAfterMs: 1_500 };
