@@ -126,7 +126,7 @@ tenants:
       '  destination tickets: jira to acme.atlassian.net (yaml), project OPS, issue type Bug, labels monitoring, fingerprint data.alert.id, resolved when data.status resolved, resolve with "Done", recurrence reopens with "Reopen", timeout 30s',
       '  destination incidents: servicenow to acme.service-now.com (yaml), table incident, assignment group Platform Operations, fingerprint data.alert.id, resolved when data.status resolved, close code "Resolved by caller", recurrence opens a new incident, timeout 30s',
       "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s",
-      "  route 0: from monitor; data.alert.severity high | critical → tickets, incidents",
+      "  route 0: from monitor; severity high | critical → tickets, incidents",
       "  route 1: from jira; type jira:issue_updated; data.issue.fields.status.name Done → chat",
     ]);
   });

@@ -137,7 +137,35 @@ describe("source problems", () => {
       "tenants[0].sources[1].rateLimit: expected a mapping, got a list",
       "tenants[0].sources[2].rateLimit.capacity: expected a positive integer",
       "tenants[0].sources[2].rateLimit.refillPerSecond: expected a positive number, got a boolean",
-      "tenants[0].sources[3].intakeRateLimit: unknown key; allowed keys: id, preset, verify, secrets, eventId, eventType, toleranceSeconds, contentTypes, rateLimit",
+      "tenants[0].sources[3].intakeRateLimit: unknown key; allowed keys: id, preset, verify, secrets, eventId, eventType, toleranceSeconds, contentTypes, rateLimit, fields",
     ]);
+  });
+});
+
+describe("source fields mapping", () => {
+  it("compiles fields: into header / JSON path references", () => {
+    const config = loadYaml(
+      oneSource(
+        '{ id: mon, preset: github, secrets: [env:GH_SECRET], fields: { severity: { jsonPath: "$.alert.severity" }, subject: { header: X-Subject }, fingerprint: { jsonPath: "$.alert.id" } } }',
+      ),
+      { GH_SECRET: secret },
+    );
+    assert.deepEqual(config.tenants.get("acme")?.sources.get("mon")?.fields, {
+      severity: { jsonPath: "$.alert.severity" },
+      subject: { header: "x-subject" },
+      fingerprint: { jsonPath: "$.alert.id" },
+    });
+  });
+
+  it("names unknown field names and refs with both or neither location", () => {
+    const problems = yamlProblems(
+      oneSource(
+        '{ id: mon, preset: github, secrets: [env:GH_SECRET], fields: { priority: { jsonPath: "$.p" }, subject: {} } }',
+      ),
+      { GH_SECRET: secret },
+    );
+    assert.equal(problems.length, 2, problems.join("\n"));
+    assert.ok(problems.some((line) => line.startsWith("tenants[0].sources[0].fields.priority")));
+    assert.ok(problems.some((line) => line.startsWith("tenants[0].sources[0].fields.subject")));
   });
 });

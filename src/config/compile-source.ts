@@ -11,7 +11,7 @@ import type { FieldRef, Scheme, SourceProfile } from "../intake/verify/spec.ts";
 import { compileVerifier } from "../intake/verify/verifier.ts";
 import type { CompileContext } from "./compile-context.ts";
 import { compileVerify } from "./compile-verify.ts";
-import type { SourceConfig } from "./config.ts";
+import type { SourceConfig, SourceFieldsConfig } from "./config.ts";
 import { sourceSchema } from "./file-schema.ts";
 import { type FieldPath, formatPath, type Problems } from "./problems.ts";
 import { resolveSecret, type SecretRef, type SecretSources } from "./secrets.ts";
@@ -103,6 +103,7 @@ export function compileSource(
     profile,
     secrets,
     ...(node.rateLimit && { intakeRateLimit: node.rateLimit }),
+    ...(node.fields && { fields: sourceFields(node.fields) }),
   };
 }
 
@@ -175,4 +176,18 @@ function resolveSourceSecrets(
     values.push(resolved.value);
   });
   return values.length === refs.length ? values : undefined;
+}
+
+function sourceFields(fields: {
+  severity?: { header?: string; jsonPath?: string };
+  subject?: { header?: string; jsonPath?: string };
+  category?: { header?: string; jsonPath?: string };
+  fingerprint?: { header?: string; jsonPath?: string };
+}): SourceFieldsConfig {
+  const out: { -readonly [K in keyof SourceFieldsConfig]: SourceFieldsConfig[K] } = {};
+  for (const name of ["severity", "subject", "category", "fingerprint"] as const) {
+    const ref = fields[name];
+    if (ref) out[name] = fieldRef(ref);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
  * Immutability: every object and array is frozen; every `ReadonlyMap` is a `FrozenMap` (frozen.ts),
  * a read-only view with no `set`/`delete`/`clear` (not `instanceof Map`). Never cast one back to Map.
  */
-import type { SourceProfile } from "../intake/verify/spec.ts";
+import type { FieldRef, SourceProfile } from "../intake/verify/spec.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -36,6 +36,20 @@ export interface SourceConfig {
   readonly secrets: readonly string[];
   /** YAML `rateLimit:` on the source: intake answers 429 + Retry-After beyond it. Absent: no intake limit. */
   readonly intakeRateLimit?: RateLimitConfig;
+  /**
+   * YAML `fields:`: where this source's payloads keep the canonical event fields, e.g.
+   * `{ severity: { jsonPath: "$.alert.severity" }, subject: { jsonPath: "$.alert.summary" } }`.
+   * Severity values are normalized (`warning` → medium, `P1` → critical, …; unknown → absent).
+   */
+  readonly fields?: SourceFieldsConfig;
+}
+
+export interface SourceFieldsConfig {
+  readonly severity?: FieldRef;
+  readonly subject?: FieldRef;
+  readonly category?: FieldRef;
+  /** The event's own fingerprint (ticket destinations group events by it). */
+  readonly fingerprint?: FieldRef;
 }
 
 export interface WebhookDestinationConfig {

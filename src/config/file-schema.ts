@@ -167,6 +167,15 @@ export const sourceSchema = z.strictObject({
   contentTypes: z.array(mediaTypeSchema).min(1).optional(),
   /** Intake limit of this source (SourceConfig.intakeRateLimit): 429 + Retry-After beyond it. */
   rateLimit: rateLimitSchema.optional(),
+  /** Where payloads keep the canonical event fields (SourceConfig.fields). */
+  fields: z
+    .strictObject({
+      severity: fieldRefSchema.optional(),
+      subject: fieldRefSchema.optional(),
+      category: fieldRefSchema.optional(),
+      fingerprint: fieldRefSchema.optional(),
+    })
+    .optional(),
 });
 
 /** A signature scheme for any HMAC-signing provider, no code needed. */

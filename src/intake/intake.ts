@@ -227,7 +227,7 @@ export class Intake {
       tenant: tenant.id,
       source: config.id,
       type: eventType,
-      ...normalizedFields(config.preset, data),
+      ...normalizedFields(config.preset, config.fields, request.headers, data),
       data,
       headers: keptHeaders(request.headers),
       receivedAt: new Date(now).toISOString(),

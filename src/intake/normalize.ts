@@ -4,18 +4,46 @@
  * knowing each provider's shape. `data` is always kept as received. A preset without an entry here
  * adds nothing.
  */
+import type { SourceFieldsConfig } from "../config/config.ts";
 import type { ZenEvent } from "../domain/event.ts";
+import { normalizeSeverity } from "../domain/severity.ts";
+import { extractField } from "./verify/extract-field.ts";
+import type { RequestHeaders } from "./verify/headers.ts";
 
-export type NormalizedFields = Pick<ZenEvent, "category" | "subject">;
+export type NormalizedFields = Pick<ZenEvent, "category" | "subject" | "severity" | "fingerprint">;
 
-/** The canonical fields `preset` derives from `data`; never throws (unexpected shapes add nothing). */
-export function normalizedFields(preset: string | undefined, data: unknown): NormalizedFields {
-  switch (preset) {
-    case "jira":
-      return jiraFields(data);
-    default:
-      return {};
-  }
+/** Longest subject/category/fingerprint kept from a payload (they land in summaries and labels). */
+const maxFieldLength = 512;
+
+/**
+ * The canonical fields of an event: what the preset derives from `data`, overridden by the source's
+ * configured `fields:` locations. Never throws (unexpected shapes add nothing).
+ */
+export function normalizedFields(
+  preset: string | undefined,
+  fields: SourceFieldsConfig | undefined,
+  headers: RequestHeaders,
+  data: unknown,
+): NormalizedFields {
+  const fromPreset = preset === "jira" ? jiraFields(data) : {};
+  if (!fields) return fromPreset;
+  const read = (name: keyof SourceFieldsConfig) => {
+    const ref = fields[name];
+    const value = ref ? extractField(ref, headers, data) : undefined;
+    return value === undefined || value === "" ? undefined : value.slice(0, maxFieldLength);
+  };
+  const severity = read("severity");
+  const normalizedSeverity = severity === undefined ? undefined : normalizeSeverity(severity);
+  const subject = read("subject");
+  const category = read("category");
+  const fingerprint = read("fingerprint");
+  return {
+    ...fromPreset,
+    ...(normalizedSeverity && { severity: normalizedSeverity }),
+    ...(subject && { subject }),
+    ...(category && { category }),
+    ...(fingerprint && { fingerprint }),
+  };
 }
 
 /**
