@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { migrate } from "./schema.ts";
+import { WalSync } from "./wal-sync.ts";
 import { WriteBatcher } from "./write-batcher.ts";
 
 /** File name of the store inside the data dir. */
@@ -20,9 +21,9 @@ export interface OpenDatabaseOptions {
   /** Data directory (`ZEN_DATA_DIR`); created if missing. */
   readonly dir: string;
   /**
-   * `full` (default): every commit is fsynced before callers hear it is durable — survives power
-   * loss. `normal`: WAL commits are fsynced at checkpoints only — survives a process crash
-   * (`kill -9`), may lose the last commits on power loss.
+   * `full` (default): every group commit is fsynced (off the event loop, see wal-sync.ts) before
+   * callers hear it is durable — survives power loss. `normal`: WAL commits are fsynced at
+   * checkpoints only — survives a process crash (`kill -9`), may lose the last commits on power loss.
    */
   readonly synchronous?: "full" | "normal";
   /** Default {@link defaultBusyTimeoutMs}. */
@@ -41,16 +42,20 @@ export class SqliteDatabase {
   readonly handle: BetterSqlite3.Database;
   readonly batcher: WriteBatcher;
 
-  constructor(path: string, handle: BetterSqlite3.Database, batcher: WriteBatcher) {
+  private readonly walSync: WalSync | undefined;
+
+  constructor(path: string, handle: BetterSqlite3.Database, batcher: WriteBatcher, walSync?: WalSync) {
     this.path = path;
     this.handle = handle;
     this.batcher = batcher;
+    this.walSync = walSync;
   }
 
-  /** Commits pending writes, then closes the file. Idempotent. */
-  close(): void {
+  /** Commits pending writes, waits for their flush to disk, then closes the file. Idempotent. */
+  async close(): Promise<void> {
     if (!this.handle.open) return;
     this.batcher.close();
+    await this.walSync?.close();
     this.handle.close();
   }
 }
@@ -66,17 +71,21 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
   try {
     handle.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? defaultBusyTimeoutMs)}`);
     handle.pragma("journal_mode = WAL");
-    handle.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    // Always NORMAL on the connection: with `full`, the fsync a FULL commit would do in-line is done by
+    // WalSync off the event loop after each group commit, before any caller is answered.
+    handle.pragma("synchronous = NORMAL");
     migrate(handle);
   } catch (error) {
     handle.close();
     throw error;
   }
+  const walSync = options.synchronous === "normal" ? undefined : new WalSync(path);
   const batcher = new WriteBatcher({
     db: handle,
     commitWindowMs: options.commitWindowMs,
     maxBatchSize: options.maxBatchSize,
     onCommit: options.onCommit,
+    ...(walSync && { afterCommit: () => walSync.sync() }),
   });
-  return new SqliteDatabase(path, handle, batcher);
+  return new SqliteDatabase(path, handle, batcher, walSync);
 }

@@ -28,7 +28,7 @@ export function openSqliteStores(options: OpenDatabaseOptions & { readonly clock
     trail,
     async close() {
       await queue.close();
-      database.close();
+      await database.close();
     },
   };
 }

@@ -171,4 +171,32 @@ describe("WriteBatcher", () => {
     assert.equal(await b.submit(() => insert.run(1).changes), 1);
     assert.equal(count(), 1, "committed once, not retried");
   });
+
+  it("answers callers only after afterCommit (the flush to disk) resolves", async () => {
+    let release!: () => void;
+    const flushed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const b = batcher({ afterCommit: () => flushed });
+    let answered = false;
+    const write = b
+      .submit(() => insert.run(1).changes)
+      .then((n) => {
+        answered = true;
+        return n;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(count(), 1, "committed");
+    assert.equal(answered, false, "not answered before the flush");
+    release();
+    assert.equal(await write, 1);
+  });
+
+  it("rejects a batch's callers when its flush to disk fails", async () => {
+    const b = batcher({ afterCommit: () => Promise.reject(new Error("EIO")) });
+    await assert.rejects(
+      b.submit(() => insert.run(1).changes),
+      { code: "store_unavailable" },
+    );
+  });
 });

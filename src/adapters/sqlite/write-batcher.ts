@@ -30,6 +30,11 @@ export interface WriteBatcherOptions {
   readonly maxBatchSize?: number;
   /** Called after each committed transaction with the number of writes it made durable (metrics). */
   readonly onCommit?: (batchSize: number) => void;
+  /**
+   * Makes a committed batch durable (e.g. an off-thread fsync of the WAL, see wal-sync.ts); callers
+   * hear of their writes only after it resolves. Absent: the commit itself is durable enough.
+   */
+  readonly afterCommit?: () => Promise<void>;
 }
 
 interface PendingWrite {
@@ -47,6 +52,7 @@ export class WriteBatcher {
   private readonly commitWindowMs: number;
   private readonly maxBatchSize: number;
   private readonly onCommit: ((batchSize: number) => void) | undefined;
+  private readonly afterCommit: (() => Promise<void>) | undefined;
   /** Runs one write; nested inside a batch it is a SAVEPOINT, at top level its own transaction. */
   private readonly runOne: BetterSqlite3.Transaction<(run: () => unknown) => unknown>;
   private readonly runBatch: BetterSqlite3.Transaction<(batch: readonly PendingWrite[]) => Outcome[]>;
@@ -58,6 +64,7 @@ export class WriteBatcher {
     this.commitWindowMs = options.commitWindowMs ?? 0;
     this.maxBatchSize = options.maxBatchSize ?? defaultMaxBatchSize;
     this.onCommit = options.onCommit;
+    this.afterCommit = options.afterCommit;
     this.runOne = options.db.transaction((run: () => unknown) => run());
     this.runBatch = options.db.transaction((batch: readonly PendingWrite[]) =>
       batch.map((write): Outcome => {
@@ -100,11 +107,25 @@ export class WriteBatcher {
       return;
     }
     this.committed(outcomes.filter((o) => o.ok).length);
-    outcomes.forEach((outcome, i) => {
-      const write = batch[i] as PendingWrite;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    const settle = (syncError?: unknown) =>
+      outcomes.forEach((outcome, i) => {
+        const write = batch[i] as PendingWrite;
+        if (!outcome.ok) write.reject(outcome.error);
+        else if (syncError !== undefined) write.reject(syncError);
+        else write.resolve(outcome.value);
+      });
+    if (!this.afterCommit) {
+      settle();
+      return;
+    }
+    // The next batch may commit while this one's flush runs; each batch waits for its own flush.
+    this.afterCommit().then(
+      () => settle(),
+      (error: unknown) =>
+        settle(
+          new ZenError("store_unavailable", "the store could not flush a commit to disk", { cause: error }),
+        ),
+    );
   }
 
   /** Commits what is queued and refuses further writes. */
