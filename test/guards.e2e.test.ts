@@ -814,7 +814,11 @@ describe("egress guard: private and metadata destinations are refused before con
         }
       }
       for (const eventId of ids) {
-        const t = await trace(service, tenant, eventId);
+        // The trail entry is written just after the DLQ commit: wait for it rather than race it.
+        const t = await waitFor(`${id}/${eventId} attempt in the trail`, async () => {
+          const candidate = await trace(service, tenant, eventId);
+          return attemptsOf(candidate, id).length > 0 ? candidate : undefined;
+        });
         assert.deepEqual(
           attemptsOf(t, id).map((e) => [
             e.attempt,
