@@ -2,8 +2,16 @@
  * `zen`: the command line. Each command loads the config once (exit 2 when invalid) and calls into
  * src/cli/*; this file only declares the commands.
  */
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { configErrorExitCode, loadConfigOrExit } from "./cli/load.ts";
+import {
+  dryRunRedaction,
+  policyFor,
+  policyLine,
+  type RedactFormat,
+  redactFormats,
+} from "./cli/redact-command.ts";
 import { serveCommand } from "./cli/serve-command.ts";
 import { buildSignedCurl } from "./cli/sign-command.ts";
 import { runSink } from "./cli/sink-command.ts";
@@ -148,6 +156,34 @@ program
     const config = loadConfigOrExit(process.env);
     const found = await withStores(config, (stores) => trace(config, stores, eventId, options.tenant, print));
     if (!found) fail(`no event ${eventId} (unknown, or its trail has expired)`);
+  });
+
+program
+  .command("redact [file]")
+  .description(
+    "dry run: redact a document (stdin, or a file) with a tenant's policy; the result on stdout, what was redacted on stderr",
+  )
+  .option("--tenant <id>", "whose policy (default: tenant default, else the default policy)")
+  .option(
+    "--format <format>",
+    "json, yaml or text (default json; input that does not parse is redacted as text)",
+    "json",
+  )
+  .action((file: string | undefined, options: { tenant?: string; format: string }) => {
+    if (!redactFormats.includes(options.format as RedactFormat)) {
+      fail(`--format must be one of ${redactFormats.join(", ")}`);
+    }
+    const config = loadConfigOrExit(process.env);
+    let chosen: ReturnType<typeof policyFor>;
+    try {
+      chosen = policyFor(config, options.tenant);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const input = readFileSync(file === undefined || file === "-" ? 0 : file, "utf8");
+    const result = dryRunRedaction(input, chosen.policy, options.format as RedactFormat);
+    process.stdout.write(result.output);
+    process.stderr.write(`${[policyLine(chosen.source, chosen.policy), ...result.report].join("\n")}\n`);
   });
 
 program

@@ -5,8 +5,10 @@
  */
 import type { FastifyInstance } from "fastify";
 import { MemoryRateLimitStore } from "./adapters/memory/rate-limit-store.ts";
-import { openSqliteStores, type SqliteStores } from "./adapters/sqlite/stores.ts";
+import { openSqliteStores } from "./adapters/sqlite/stores.ts";
+import { openSqliteWorkerStores } from "./adapters/sqlite/worker/worker-stores.ts";
 import type { Config } from "./config/config.ts";
+import { startupWarnings } from "./config/startup-warnings.ts";
 import { breakerSnapshot, createCircuitBreakers, DeliveryGuards, deliveryBucket } from "./delivery/guards.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { destinationFactory } from "./destinations/create-destination.ts";
@@ -18,6 +20,9 @@ import { IntegrationRegistry } from "./integrations/registry.ts";
 import type { Logger } from "./observability/logger.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { type Clock, systemClock } from "./ports/clock.ts";
+import type { KeyStore } from "./ports/key-store.ts";
+import type { Queue } from "./ports/queue.ts";
+import type { TrailStore } from "./ports/trail.ts";
 
 export interface ServiceRoles {
   /** Serve `/webhooks/...` (false for `zen worker`). */
@@ -26,13 +31,26 @@ export interface ServiceRoles {
   readonly workers: boolean;
 }
 
+/** The stores of one store file, in-thread or on the store worker (`queue.sqliteWorker`). */
+export interface ServiceStores {
+  readonly queue: Queue;
+  readonly keyStore: KeyStore;
+  readonly trail: TrailStore;
+  /** Commits pending writes and closes the file. */
+  close(): Promise<void>;
+}
+
 export interface RunningService {
   readonly app: FastifyInstance;
   /** `http://host:port` actually bound (port 0 → the chosen port). */
   readonly url: string;
-  readonly stores: SqliteStores;
+  readonly stores: ServiceStores;
   readonly metrics: Metrics;
-  /** Graceful stop: refuse new requests, finish in-flight ones, release unfinished jobs, close the store. */
+  /**
+   * Graceful stop: refuse new requests, finish in-flight ones, release unfinished jobs, close the store.
+   * `graceMs` (default {@link defaultShutdownGraceMs}) bounds both the wait for sends and for requests
+   * still being received.
+   */
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -51,13 +69,19 @@ export async function startService(
   const roles = deps.roles ?? { intake: true, workers: true };
   const metrics = new Metrics();
 
-  const stores = openSqliteStores({
+  const storeOptions = {
     dir: config.dataDir,
     synchronous: config.queue.sqliteSynchronous,
     commitWindowMs: config.intake.commitWindowMs,
-    onCommit: (size) => metrics.commitBatchSize.observe(size),
+    onCommit: (size: number) => metrics.commitBatchSize.observe(size),
     clock,
-  });
+  };
+  const stores: ServiceStores = config.queue.sqliteWorker
+    ? await openSqliteWorkerStores({
+        ...storeOptions,
+        onCrash: (err) => logger.error({ err }, "the SQLite store worker stopped: the store is unavailable"),
+      })
+    : openSqliteStores(storeOptions);
   const { queue, keyStore, trail } = stores;
 
   const integrations = new IntegrationRegistry(config, { clock, logger });
@@ -81,6 +105,8 @@ export async function startService(
       clock,
       egress: config.egress,
       keys: keyStore,
+      redactionPolicyOf: (tenant) => config.tenants.get(tenant)?.redaction,
+      onRedactions: metrics.recordRedactions,
     }),
   );
   const worker = roles.workers
@@ -174,6 +200,7 @@ export async function startService(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
     "zen-integrations started",
   );
+  for (const warning of startupWarnings(config)) logger.warn(warning.fields, warning.message);
   if (config.tenants.size === 0) {
     logger.warn(
       "no tenants configured: set WEBHOOK_SECRET (for /webhooks/generic) or ZEN_CONFIG (a YAML file)",
@@ -187,9 +214,16 @@ export async function startService(
       clearInterval(housekeeping);
       clearInterval(bucketCleanup);
       logger.info("shutting down: intake closed, finishing in-flight deliveries");
-      // Fastify answers 503 to new requests and waits for in-flight ones (their commits included).
+      const graceMs = options?.graceMs ?? defaultShutdownGraceMs;
+      // Stop leasing now, not after the HTTP drain: sends already running get the grace period.
+      const workerStopped = worker?.stop({ graceMs });
+      // Fastify answers 503 to new requests and waits for in-flight ones (their commits included). A
+      // request whose body never completes would hold that wait forever, so after the grace the
+      // remaining connections are cut: none of them got a 2xx, so nothing acknowledged is lost.
+      const cutStalled = setTimeout(() => app.server.closeAllConnections(), graceMs);
       await app.close();
-      const result = await worker?.stop({ graceMs: options?.graceMs ?? defaultShutdownGraceMs });
+      clearTimeout(cutStalled);
+      const result = await workerStopped;
       await destinations.close();
       await stores.close();
       logger.info({ released: result?.released ?? 0 }, "shutdown complete");

@@ -22,7 +22,7 @@ import {
   sendRaw,
   signedHeaders,
 } from "./support/requests.ts";
-import { startTestService, type TestService } from "./support/service.ts";
+import { countRows, startTestService, type TestService } from "./support/service.ts";
 import { waitFor } from "./support/signed.ts";
 
 const tenant = "acme";
@@ -890,12 +890,7 @@ const corpus: readonly Case[] = [
 describe(`bad-input corpus (${corpus.length} cases): stable 4xx codes, nothing enqueued`, () => {
   let sink: WebhookSink;
 
-  const count = (table: string): number =>
-    (
-      service.service.stores.database.handle.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as {
-        n: number;
-      }
-    ).n;
+  const count = (table: string): number => countRows(service.dataDir, table);
 
   before(async () => {
     assert.ok(corpus.length >= 120, `only ${corpus.length} cases`);

@@ -33,14 +33,18 @@ interface CliResult {
  * Runs the CLI with exactly `env` (plus PATH/HOME/TMPDIR so node and tsx work): the test's own
  * environment must not leak in.
  */
-function zen(args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliResult> {
+function zen(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  stdin?: string,
+): Promise<CliResult> {
   const base: Record<string, string> = { LOG_LEVEL: "silent" };
   for (const name of ["PATH", "HOME", "TMPDIR"]) {
     const value = process.env[name];
     if (value !== undefined) base[name] = value;
   }
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["--import", "tsx", cliPath, ...args],
       { cwd: repoRoot, env: { ...base, ...env }, timeout: 30_000 },
@@ -49,6 +53,7 @@ function zen(args: readonly string[], env: Readonly<Record<string, string>>): Pr
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(stdin ?? "");
   });
 }
 
@@ -179,6 +184,55 @@ describe("zen config check", () => {
     );
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^env ZEN_CONFIG: cannot read config file .*absent\.yaml: no such file\n$/);
+  });
+});
+
+describe("zen redact", () => {
+  const awsKey = "AKIA6WQ2ZT4NXK7RB3MV"; // fake
+  const event = JSON.stringify({
+    output: `curl -H 'Authorization: Bearer cli-bearer-token-not-real-0123456789' k8s_ns_name=payments`,
+    output_fields: { "proc.cmdline": `aws --key ${awsKey}`, "k8s.ns.name": "payments" },
+  });
+
+  it("redacts stdin with the tenant's policy: the document on stdout, kinds and places on stderr, exit 0", async () => {
+    const dir = makeDataDir();
+    try {
+      const path = join(dir, "zen.yaml");
+      writeFileSync(
+        path,
+        [
+          "tenants:",
+          "  - id: acme",
+          "    redaction:",
+          "      namespaces: { mode: hash, hashKey: env:NS_KEY, allow: [payments] }",
+        ].join("\n"),
+      );
+      const env = { ZEN_CONFIG: path, ZEN_DATA_DIR: dir, NS_KEY: "cli-namespace-hash-key-not-real" };
+      const [acme, fallback, unknown] = await Promise.all([
+        zen(["redact", "--tenant", "acme"], env, event),
+        zen(["redact"], {}, event),
+        zen(["redact", "--tenant", "nope"], env, event),
+      ]);
+      assert.equal(acme.code, 0, acme.stderr);
+      const out = JSON.parse(acme.stdout) as { output: string; output_fields: Record<string, string> };
+      assert.equal(out.output_fields["k8s.ns.name"], "payments", "allowlisted");
+      assert.equal(out.output_fields["proc.cmdline"], "aws --key [REDACTED_API_KEY]");
+      assert.match(out.output, /Bearer \[REDACTED_TOKEN\]/);
+      for (const text of [acme.stdout, acme.stderr]) {
+        assert.ok(!text.includes(awsKey) && !text.includes("cli-bearer-token"), text);
+      }
+      assert.deepEqual(lines(acme.stderr).slice(0, 2), [
+        "redacting with tenant acme: all 16 kinds, namespaces hashed",
+        "layer 1 (structured, json): 2 redactions (token 1, aws_key 1)",
+      ]);
+      assert.equal(fallback.code, 0, fallback.stderr);
+      assert.match(fallback.stdout, /"k8s\.ns\.name": "\[REDACTED_NAMESPACE\]"/);
+      assert.match(fallback.stderr, /^redacting with the default policy \(no tenant given\)/);
+      assert.equal(unknown.code, 1);
+      assert.equal(unknown.stderr, 'zen: no tenant "nope" in the configuration\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

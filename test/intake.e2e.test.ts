@@ -16,7 +16,7 @@ import { request } from "undici";
 import type { SourceProfile } from "../src/intake/verify/spec.ts";
 import { type RecordedRequest, WebhookSink } from "./fakes/webhook-sink.ts";
 import { signedHeaders } from "./support/requests.ts";
-import { startTestService, type TestService } from "./support/service.ts";
+import { countRows, startTestService, type TestService } from "./support/service.ts";
 import { waitFor } from "./support/signed.ts";
 
 const tenant = "acme";
@@ -311,12 +311,7 @@ describe("intake end to end (real HTTP, every preset)", () => {
       5,
     );
 
-  const storedEvents = (): number =>
-    (
-      service.service.stores.database.handle.prepare("SELECT COUNT(*) AS n FROM events").get() as {
-        n: number;
-      }
-    ).n;
+  const storedEvents = (): number => countRows(service.dataDir, "events");
 
   /** `webhook-id` of an event of tenant `tenantId` at `destination`, computed independently of the code. */
   const deliveryKey = (tenantId: string, destination: string, eventId: string) =>

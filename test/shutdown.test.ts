@@ -2,14 +2,16 @@
  * Graceful shutdown. On SIGTERM the real server stops taking requests at once, lets deliveries in
  * flight finish, exits 0, and leaves the rest of the queue for the next start; `service.stop()` with a
  * short grace gives unfinished jobs back uncharged (attempts stay 0), and they are delivered after a
- * restart.
+ * restart. A client that never finishes its request body cannot hold the stop past the grace.
  *
  * `/ready` does not answer 503 to a new caller during the drain: the listener closes first, so a new
  * connection is refused outright (Fastify answers 503 only on a keep-alive connection that was busy at
  * that moment). Both count as "refused" here.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -175,6 +177,36 @@ describe("graceful shutdown", () => {
     );
     assert.equal(counts.has("too-late"), false);
     assert.deepEqual(await second.kill("SIGTERM"), { code: 0, signal: null }, second.output());
+  });
+
+  it("stop() does not wait past the grace for a request whose body never arrives", async () => {
+    const dataDir = makeDataDir();
+    dataDirs.push(dataDir);
+    const running = await startTestService({
+      dataDir,
+      yaml: configYaml("http://127.0.0.1:9/hook"),
+      env: secretsEnv,
+    });
+    services.push(running);
+    const { port } = new URL(running.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.on("error", () => undefined);
+    await once(socket, "connect");
+    // Headers promise 1000 bytes; only a few ever come (a stalled or hostile client).
+    socket.write(
+      `POST /webhooks/${tenant}/gh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const graceMs = 300;
+    const started = Date.now();
+    const outcome = await Promise.race([
+      running.service.stop({ graceMs }).then(() => "stopped"),
+      new Promise((resolve) => setTimeout(resolve, graceMs + 3_000)).then(() => "still waiting"),
+    ]);
+    const tookMs = Date.now() - started;
+    // Frees a stop() that hung, so the test ends either way.
+    socket.destroy();
+    assert.equal(outcome, "stopped", `stop() with a ${graceMs} ms grace was ${outcome} after ${tookMs} ms`);
   });
 
   it("stop() releases leased jobs uncharged; a restart delivers them", async () => {

@@ -6,6 +6,7 @@
 import type { Severity } from "../domain/event.ts";
 import { checkTimeoutBelowLease } from "./compile-common.ts";
 import type { CompileContext, TenantScope } from "./compile-context.ts";
+import { compileDestinationTemplates } from "./compile-templates.ts";
 import { compileTicketIdentity, connectionFor, mergeBySeverity } from "./compile-ticket-identity.ts";
 import type { JiraDestinationConfig } from "./config.ts";
 import { jiraDestinationSchema } from "./file-schema.ts";
@@ -46,6 +47,13 @@ export function compileJiraDestination(
   );
   const identity = compileTicketIdentity(node, path, problems);
   checkTimeoutBelowLease(node.timeoutMs, [...path, "timeoutMs"], ctx, problems);
+  const templates = compileDestinationTemplates(
+    "jira",
+    node.templates,
+    [...path, "templates"],
+    ctx.secrets,
+    problems,
+  );
   if (problems.count > before || !connection) return undefined;
   return {
     type: "jira",
@@ -62,5 +70,7 @@ export function compileJiraDestination(
     timeoutMs: node.timeoutMs,
     ...(node.rateLimit && { rateLimit: node.rateLimit }),
     ...identity,
+    ...(node.redact === false && { redact: false as const }),
+    ...(templates && { templates }),
   };
 }

@@ -6,6 +6,7 @@
 import type { Severity } from "../domain/event.ts";
 import { checkTimeoutBelowLease } from "./compile-common.ts";
 import type { CompileContext, TenantScope } from "./compile-context.ts";
+import { compileDestinationTemplates } from "./compile-templates.ts";
 import { compileTicketIdentity, connectionFor, mergeBySeverity } from "./compile-ticket-identity.ts";
 import type { ServiceNowDestinationConfig } from "./config.ts";
 import { serviceNowDestinationSchema } from "./file-schema.ts";
@@ -59,6 +60,13 @@ export function compileServiceNowDestination(
   );
   const identity = compileTicketIdentity(node, path, problems);
   checkTimeoutBelowLease(node.timeoutMs, [...path, "timeoutMs"], ctx, problems);
+  const templates = compileDestinationTemplates(
+    "servicenow",
+    node.templates,
+    [...path, "templates"],
+    ctx.secrets,
+    problems,
+  );
   if (problems.count > before || !connection) return undefined;
   return {
     type: "servicenow",
@@ -75,5 +83,7 @@ export function compileServiceNowDestination(
     timeoutMs: node.timeoutMs,
     ...(node.rateLimit && { rateLimit: node.rateLimit }),
     ...identity,
+    ...(node.redact === false && { redact: false as const }),
+    ...(templates && { templates }),
   };
 }

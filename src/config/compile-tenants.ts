@@ -5,9 +5,13 @@
  * echoed by every route that names it. A tenant's `providers:` compile first: its `jira` and
  * `servicenow` destinations take their connection from there (tenant `default`: else from env).
  */
+
+import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
+import { defaultRedactionPolicy } from "../redaction/redact-delivery.ts";
 import type { CompileContext, Connections } from "./compile-context.ts";
 import { compileDestination } from "./compile-destination.ts";
 import { compileTenantProviders, withFallback } from "./compile-providers.ts";
+import { compileTenantRedaction } from "./compile-redaction.ts";
 import { compileRoute } from "./compile-route.ts";
 import { compileSource } from "./compile-source.ts";
 import type {
@@ -18,7 +22,7 @@ import type {
   TenantConfig,
 } from "./config.ts";
 import { rateLimitSchema, tenantSchema } from "./file-schema.ts";
-import { FrozenMap } from "./frozen.ts";
+import { compiledArtifact, FrozenMap } from "./frozen.ts";
 import { type FieldPath, formatPath, type Problems } from "./problems.ts";
 import { parseNode } from "./zod-issues.ts";
 
@@ -32,6 +36,8 @@ export interface TenantDraft {
   readonly connections: Connections;
   readonly rateLimit?: RateLimitConfig;
   readonly intakeRateLimit?: RateLimitConfig;
+  /** `redaction:`, compiled; absent: the default policy (set when frozen). */
+  readonly redaction?: CompiledRedactionPolicy;
   /** Ids written in the file, compiled or not (for cross-references and duplicates). */
   readonly declaredSources: Set<string>;
   /** Destination ids written in the file, compiled or not. */
@@ -86,10 +92,17 @@ export function compileTenants(
       problems,
     );
     const own = compileTenantProviders(node.providers, [...tenantPath, "providers"], ctx, problems);
+    const redaction = compileTenantRedaction(
+      node.redaction,
+      [...tenantPath, "redaction"],
+      ctx.secrets,
+      problems,
+    );
     const draft: TenantDraft = {
       ...emptyTenant(node.id, node.id === defaultTenantId ? withFallback(own, ctx.envConnections) : own),
       ...(rateLimit && { rateLimit }),
       ...(intakeRateLimit && { intakeRateLimit }),
+      ...(redaction && { redaction }),
     };
     const scope = { id: node.id, connections: draft.connections };
     const sourceIds = new Map<string, string>();
@@ -132,6 +145,7 @@ export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenM
         providers: draft.connections.providers,
         ...(draft.rateLimit && { rateLimit: draft.rateLimit }),
         ...(draft.intakeRateLimit && { intakeRateLimit: draft.intakeRateLimit }),
+        redaction: draft.redaction ?? compiledArtifact(defaultRedactionPolicy()),
         sources: new FrozenMap(draft.sources),
         destinations: new FrozenMap(draft.destinations),
         routes: draft.routes,

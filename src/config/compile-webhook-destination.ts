@@ -6,6 +6,7 @@
 
 import { checkTimeoutBelowLease, resolveLiteralOrRef } from "./compile-common.ts";
 import type { CompileContext, TenantScope } from "./compile-context.ts";
+import { compileDestinationTemplates } from "./compile-templates.ts";
 import type { WebhookDestinationConfig } from "./config.ts";
 import { headerNamePattern, webhookDestinationSchema } from "./file-schema.ts";
 import type { FieldPath, Problems } from "./problems.ts";
@@ -63,6 +64,13 @@ export function compileWebhookDestination(
     if (compiled !== undefined) headers[name.toLowerCase()] = compiled;
   }
   checkTimeoutBelowLease(node.timeoutMs, [...path, "timeoutMs"], ctx, problems);
+  const templates = compileDestinationTemplates(
+    "webhook",
+    node.templates,
+    [...path, "templates"],
+    ctx.secrets,
+    problems,
+  );
   if (problems.count > before || url === undefined) return undefined;
   return {
     type: "webhook",
@@ -73,6 +81,8 @@ export function compileWebhookDestination(
     headers,
     timeoutMs: node.timeoutMs,
     ...(node.rateLimit && { rateLimit: node.rateLimit }),
+    ...(node.redact === false && { redact: false as const }),
+    ...(templates && { templates }),
   };
 }
 

@@ -7,6 +7,8 @@
  * a read-only view with no `set`/`delete`/`clear` (not `instanceof Map`). Never cast one back to Map.
  */
 import type { FieldRef, SourceProfile } from "../intake/verify/spec.ts";
+import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
+import type { CompiledTemplateSet, TemplatedDestinationType } from "../templates/template-set.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -52,7 +54,29 @@ export interface SourceFieldsConfig {
   readonly fingerprint?: FieldRef;
 }
 
-export interface WebhookDestinationConfig {
+/**
+ * YAML `templates:` on a destination, compiled at load: every part of the type, the user's where
+ * given, the defaults elsewhere (templates/template-set.ts). Absent on a destination without
+ * `templates:`: the type's defaults apply.
+ */
+export interface DestinationTemplates<T extends TemplatedDestinationType> {
+  readonly parts: CompiledTemplateSet<T>;
+  /** The parts the YAML overrides, in file order. */
+  readonly custom: readonly string[];
+  /** `<location>: <message>` of overrides that failed to render a sample event: shown, not fatal. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Shared by every destination type. `redact`: YAML `redact: false` sends this destination's events
+ * unredacted (both layers off; startup logs a warning naming it); absent: redacted with the tenant's
+ * policy (TenantConfig.redaction).
+ */
+export interface DestinationRedactionConfig {
+  readonly redact?: false;
+}
+
+export interface WebhookDestinationConfig extends DestinationRedactionConfig {
   readonly type: "webhook";
   readonly id: string;
   readonly tenant: string;
@@ -64,6 +88,8 @@ export interface WebhookDestinationConfig {
   readonly timeoutMs: number;
   /** YAML `rateLimit:` on the destination: its own bucket instead of the tenant's provider bucket. */
   readonly rateLimit?: RateLimitConfig;
+  /** `body`: a JSON template; absent, the canonical event as JSON (webhook/render-body.ts). */
+  readonly templates?: DestinationTemplates<"webhook">;
 }
 
 /**
@@ -86,7 +112,7 @@ export interface TicketIdentityConfig {
 }
 
 /** Jira Cloud (REST v3) issues, one per fingerprint; comments on repeats; transitions on resolve. */
-export interface JiraDestinationConfig extends TicketIdentityConfig {
+export interface JiraDestinationConfig extends TicketIdentityConfig, DestinationRedactionConfig {
   readonly type: "jira";
   readonly id: string;
   readonly tenant: string;
@@ -105,10 +131,12 @@ export interface JiraDestinationConfig extends TicketIdentityConfig {
   readonly reopenTransition: string;
   readonly timeoutMs: number;
   readonly rateLimit?: RateLimitConfig;
+  /** `summary`, `description` (the delivery ref is appended when a custom description drops it). */
+  readonly templates?: DestinationTemplates<"jira">;
 }
 
 /** ServiceNow incidents, one per fingerprint (`correlation_id`); resolve on a resolved event. */
-export interface ServiceNowDestinationConfig extends TicketIdentityConfig {
+export interface ServiceNowDestinationConfig extends TicketIdentityConfig, DestinationRedactionConfig {
   readonly type: "servicenow";
   readonly id: string;
   readonly tenant: string;
@@ -130,6 +158,8 @@ export interface ServiceNowDestinationConfig extends TicketIdentityConfig {
   readonly closeCode: string;
   readonly timeoutMs: number;
   readonly rateLimit?: RateLimitConfig;
+  /** `short_description` (cut to 160), `description` (the `Event ID:` line is appended when dropped). */
+  readonly templates?: DestinationTemplates<"servicenow">;
 }
 
 /** Destination types other issues add (slack, observation) extend this union. */
@@ -167,6 +197,12 @@ export interface TenantConfig {
   readonly rateLimit?: RateLimitConfig;
   /** YAML `intakeRateLimit:` on the tenant: one intake bucket for all its sources (429 beyond it). */
   readonly intakeRateLimit?: RateLimitConfig;
+  /**
+   * YAML `redaction:` on the tenant, compiled once (redaction/policy.ts); without one, the default:
+   * every kind, namespaces replaced by `[REDACTED_NAMESPACE]`, nothing allowlisted. Applied to every
+   * destination of the tenant except those with `redact: false`.
+   */
+  readonly redaction: CompiledRedactionPolicy;
   readonly sources: ReadonlyMap<string, SourceConfig>;
   readonly destinations: ReadonlyMap<string, DestinationConfig>;
   readonly routes: readonly RouteConfig[];
@@ -276,6 +312,8 @@ export interface Config {
     readonly dlqRetentionMs: number;
     /** SQLite `synchronous` pragma (`ZEN_SQLITE_SYNCHRONOUS`, `full`). */
     readonly sqliteSynchronous: "full" | "normal";
+    /** Run the SQLite store on a worker thread (`ZEN_SQLITE_WORKER`, true). */
+    readonly sqliteWorker: boolean;
   };
   readonly egress: {
     /** `ZEN_EGRESS_ALLOW_PRIVATE`, default false: private/loopback destinations are refused. */

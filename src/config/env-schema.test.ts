@@ -29,6 +29,7 @@ describe("env vars", () => {
       pollIntervalMs: 1_000,
       dlqRetentionMs: 7 * 86_400_000,
       sqliteSynchronous: "full",
+      sqliteWorker: true,
     });
     assert.deepEqual(config.egress, { allowPrivate: false, allowCidrs: [] });
     assert.deepEqual(config.guards, {
@@ -66,6 +67,7 @@ describe("env vars", () => {
         ZEN_POLL_INTERVAL_MS: "250",
         ZEN_MAX_RETRY_AFTER: "1h30m",
         ZEN_SQLITE_SYNCHRONOUS: "normal",
+        ZEN_SQLITE_WORKER: "false",
       },
     });
     assert.equal(config.port, 9090);
@@ -93,6 +95,7 @@ describe("env vars", () => {
     assert.equal(config.queue.pollIntervalMs, 250);
     assert.equal(config.queue.maxRetryAfterMs, 5_400_000);
     assert.equal(config.queue.sqliteSynchronous, "normal");
+    assert.equal(config.queue.sqliteWorker, false);
   });
 
   it("treats an empty variable as unset", () => {
@@ -178,6 +181,7 @@ describe("env vars", () => {
           ZEN_POLL_INTERVAL_MS: "1.5",
           ZEN_MAX_RETRY_AFTER: "-5m",
           ZEN_SQLITE_SYNCHRONOUS: "off",
+          ZEN_SQLITE_WORKER: "yes",
         },
       }),
     );
@@ -201,6 +205,7 @@ describe("env vars", () => {
       'env ZEN_POLL_INTERVAL_MS: expected a positive integer, got "1.5"',
       'env ZEN_MAX_RETRY_AFTER: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "-5m"',
       'env ZEN_SQLITE_SYNCHRONOUS: expected one of full, normal, got "off"',
+      'env ZEN_SQLITE_WORKER: expected true, false, 1 or 0, got "yes"',
     ]);
   });
 

@@ -8,8 +8,9 @@
 import { z } from "zod";
 import { parseJsonPath } from "../intake/verify/json-path.ts";
 import { presetNames } from "../intake/verify/spec.ts";
+import { isRedactionKind, redactionKinds } from "../redaction/kinds.ts";
 import { secretRefSchema } from "./secrets.ts";
-import { kindOf } from "./zod-issues.ts";
+import { closest, kindOf } from "./zod-issues.ts";
 
 const slugPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -115,6 +116,8 @@ export const tenantSchema = z.strictObject({
   rateLimit: z.unknown().optional(),
   /** Intake: one bucket shared by all the tenant's sources. */
   intakeRateLimit: z.unknown().optional(),
+  /** The tenant's redaction policy (`redactionSchema`), parsed on its own. */
+  redaction: z.unknown().optional(),
   sources: z.array(z.unknown()).default([]),
   destinations: z.array(z.unknown()).default([]),
   routes: z.array(z.unknown()).default([]),
@@ -203,6 +206,71 @@ export const tokenVerifySchema = z.strictObject({
   token: z.strictObject({ header: headerNameSchema, prefix: nonEmpty.optional() }),
 });
 
+/** A redaction kind (`email`, `token`, …; redaction/kinds.ts), with a "did you mean" for typos. */
+const redactionKindSchema = z.string().superRefine((kind, ctx) => {
+  if (isRedactionKind(kind)) return;
+  const guess = closest(kind, redactionKinds);
+  const shown = JSON.stringify(kind.slice(0, 40));
+  ctx.addIssue({
+    code: "custom",
+    message:
+      guess === undefined
+        ? `unknown redaction kind ${shown}; known kinds: ${redactionKinds.join(", ")}`
+        : `unknown redaction kind ${shown} (did you mean "${guess}"?)`,
+  });
+});
+
+/**
+ * `redaction:` on a tenant (RedactionPolicyOptions, compiled by compile-redaction.ts). Every key is
+ * optional: `{}` is the default policy (every kind, namespaces redacted, nothing allowlisted).
+ */
+export const redactionSchema = z.strictObject({
+  /** Kinds to redact; default every kind. `[]` turns redaction into a no-op for the tenant. */
+  rules: z.array(redactionKindSchema).optional(),
+  namespaces: z
+    .strictObject({
+      /** `redact`: `[REDACTED_NAMESPACE]`; `hash`: `ns-<10 hex>` keyed by `hashKey`. */
+      mode: z.enum(["redact", "hash"]).default("redact"),
+      /** A secret reference; its value (UTF-8, at least 16 bytes) keys the hash. Required for `hash`. */
+      hashKey: secretRefSchema.optional(),
+      /** Namespaces that pass through: exact names, or prefixes ending in `*`. */
+      allow: z.array(z.string()).default([]),
+      /** Also redact bare mentions of namespaces seen in the same event. Default true. */
+      mentions: z.boolean().optional(),
+    })
+    .optional(),
+  /** Tenant-defined patterns (redaction/extra-pattern.ts says what is accepted). */
+  extraPatterns: z
+    .array(
+      z.strictObject({
+        name: nonEmpty,
+        pattern: nonEmpty,
+        replacement: z.string().optional(),
+        flags: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+export type RedactionNode = z.output<typeof redactionSchema>;
+
+/**
+ * `templates:` on a destination: part name → Liquid source, or `{ file: /path }` (relative paths
+ * start at the config file's directory). Part names are checked per type in compile-templates.ts.
+ */
+export const destinationTemplatesSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.strictObject({ file: nonEmpty })], {
+    error: "expected a Liquid template (a string) or { file: /path/to/template.liquid }",
+  }),
+);
+
+/** The keys every destination type shares: redaction opt-out and templates. */
+const destinationCommonShape = {
+  /** `false`: events go out unredacted (a warning at startup names the destination). Default true. */
+  redact: z.boolean().default(true),
+  templates: destinationTemplatesSchema.optional(),
+};
+
 /** Only `type` is read first, to pick the type's own strict schema. */
 export const destinationTypeSchema = z.looseObject({ type: z.string() });
 
@@ -221,6 +289,7 @@ export const webhookDestinationSchema = z.strictObject({
   timeoutMs: timeoutMsSchema,
   /** This destination's own delivery bucket, instead of the tenant's. */
   rateLimit: rateLimitSchema.optional(),
+  ...destinationCommonShape,
 });
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -267,6 +336,7 @@ export const jiraDestinationSchema = z.strictObject({
   timeoutMs: timeoutMsSchema,
   rateLimit: rateLimitSchema.optional(),
   ...ticketIdentityShape,
+  ...destinationCommonShape,
 });
 
 /** ServiceNow urgency/impact: "1" (high) to "3" (low); YAML numbers are accepted as their text. */
@@ -296,6 +366,7 @@ export const serviceNowDestinationSchema = z.strictObject({
   timeoutMs: timeoutMsSchema,
   rateLimit: rateLimitSchema.optional(),
   ...ticketIdentityShape,
+  ...destinationCommonShape,
 });
 
 /** A route: sources (optional), a `when` match (optional) and destinations. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deepFreeze, FrozenMap } from "./frozen.ts";
+import { compiledArtifact, deepFreeze, FrozenMap } from "./frozen.ts";
 
 describe("FrozenMap and deepFreeze", () => {
   it("reads like a ReadonlyMap, in insertion order", () => {
@@ -55,5 +55,14 @@ describe("FrozenMap and deepFreeze", () => {
   it("refuses plain Maps and Sets, which would stay mutable", () => {
     assert.throws(() => deepFreeze({ m: new Map() }), TypeError);
     assert.throws(() => deepFreeze({ s: new Set() }), TypeError);
+  });
+
+  it("leaves compiled artifacts (policies, templates) as they are, freezing around them", () => {
+    const engine = { cache: new Map<string, number>(), state: { n: 1 } };
+    const value = deepFreeze({ holder: { artifact: compiledArtifact(engine) } });
+    assert.ok(Object.isFrozen(value.holder));
+    assert.ok(!Object.isFrozen(engine) && !Object.isFrozen(engine.state));
+    engine.cache.set("k", 1);
+    assert.equal(value.holder.artifact.cache.get("k"), 1);
   });
 });

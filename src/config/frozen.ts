@@ -51,9 +51,24 @@ export class FrozenMap<K, V> implements ReadonlyMap<K, V> {
   }
 }
 
+/** Compiled artifacts `deepFreeze` leaves as they are (see `compiledArtifact`). */
+const artifacts = new WeakSet<object>();
+
+/**
+ * Marks `value` as a compiled artifact that guards its own immutability (a compiled redaction
+ * policy, a set of compiled templates): `deepFreeze` neither freezes nor walks it. Such objects hold
+ * engine state (regular expressions, a LiquidJS instance, caches) that must not be frozen from the
+ * outside; they expose no way to change what they compiled.
+ */
+export function compiledArtifact<T extends object>(value: T): T {
+  artifacts.add(value);
+  return value;
+}
+
 /**
  * Freezes `value` and everything reachable from it: plain objects, arrays, and the values of
  * FrozenMaps. Plain `Map`/`Set` instances are refused: they would stay mutable behind a frozen object.
+ * Compiled artifacts (`compiledArtifact`) are left as they are.
  * @throws TypeError on a Map or Set (a programming error in the config compiler, not a user problem).
  */
 export function deepFreeze<T>(value: T): T {
@@ -62,7 +77,7 @@ export function deepFreeze<T>(value: T): T {
 }
 
 function freezeInto(value: unknown, seen: WeakSet<object>): void {
-  if (value === null || typeof value !== "object" || seen.has(value)) return;
+  if (value === null || typeof value !== "object" || seen.has(value) || artifacts.has(value)) return;
   seen.add(value);
   if (value instanceof FrozenMap) {
     for (const item of value.values()) freezeInto(item, seen);

@@ -96,6 +96,7 @@ export function loadConfig(input: LoadConfigInput): Config {
       pollIntervalMs: tuning.pollIntervalMs,
       dlqRetentionMs: base.dlqRetentionMs,
       sqliteSynchronous: tuning.sqliteSynchronous,
+      sqliteWorker: tuning.sqliteWorker,
     },
     egress: { allowPrivate: base.allowPrivateEgress, allowCidrs: base.egressAllowCidrs },
     guards: {

@@ -3,8 +3,13 @@
  * source is verified. It shows secret *counts* and destination *origins* only: never a secret, a
  * header value, or a URL path (webhook URLs often embed a token). Jira/ServiceNow connections show
  * their host and whether they come from env or the file; never a user name, e-mail or token.
+ * Redaction shows a tenant's own policy (kinds, namespace mode, extra pattern names; never the hash
+ * key) and flags every destination that opted out; templates show which parts are custom.
  */
 import type { Scheme } from "../intake/verify/spec.ts";
+import { redactionKinds } from "../redaction/kinds.ts";
+import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
+import { defaultRedactionPolicy } from "../redaction/redact-delivery.ts";
 import { jiraSourceId } from "./compile-env-defaults.ts";
 import { defaultTenantId } from "./compile-tenants.ts";
 import type {
@@ -18,6 +23,7 @@ import type {
   SourceConfig,
   TenantConfig,
 } from "./config.ts";
+import { redactionOptOuts } from "./startup-warnings.ts";
 import { describeMs } from "./values.ts";
 
 /** One line per fact; tenants, sources, destinations and routes indented under their tenant. */
@@ -36,6 +42,12 @@ export function summarizeConfig(config: Config): string[] {
     `guards: default rate limit ${describeRateLimit(config.guards.rateLimit)} per tenant and provider; circuit breaker opens after ${count(config.guards.circuitBreaker.maxFailures, "failure")} for ${describeMs(config.guards.circuitBreaker.resetTimeoutMs)}`,
     `egress: ${describeEgress(config.egress)}`,
   ];
+  const optOuts = redactionOptOuts(config);
+  if (optOuts.length > 0) {
+    lines.push(
+      `WARNING: redaction is OFF (redact: false) for ${optOuts.map((o) => `${o.tenant}/${o.destination}`).join(", ")}: their events are sent unredacted`,
+    );
+  }
   for (const tenant of config.tenants.values()) {
     lines.push(`tenant ${tenant.id}: ${describeTenant(tenant, config)}`);
     for (const source of tenant.sources.values()) {
@@ -45,9 +57,12 @@ export function summarizeConfig(config: Config): string[] {
     }
     for (const destination of tenant.destinations.values()) {
       const limit = destination.rateLimit && `; rate limit ${describeRateLimit(destination.rateLimit)}`;
+      const extras = describeDestinationExtras(destination);
       lines.push(
-        `  destination ${destination.id}: ${describeDestination(destination, config)}${limit ?? ""}`,
+        `  destination ${destination.id}: ${describeDestination(destination, config)}${limit ?? ""}${extras}`,
       );
+      for (const warning of destination.templates?.warnings ?? [])
+        lines.push(`    template warning: ${warning}`);
     }
     for (const route of tenant.routes) lines.push(`  route ${route.index}: ${describeRoute(route)}`);
   }
@@ -147,7 +162,33 @@ function describeTenant(tenant: TenantConfig, config: Config): string {
       : []),
   ];
   if (connections.length > 0) parts.push(`connections: ${connections.join(", ")}`);
+  // The default policy (every kind, namespaces redacted) goes without saying; a tenant's own is shown.
+  if (tenant.redaction !== defaultRedactionPolicy())
+    parts.push(`redaction ${describeRedaction(tenant.redaction)}`);
   return parts.join("; ");
+}
+
+/** `all 16 kinds, namespaces hashed, extra patterns ticket-id`: what a policy does, never its key. */
+export function describeRedaction(policy: CompiledRedactionPolicy): string {
+  const kinds =
+    policy.enabled.size === redactionKinds.length
+      ? `all ${redactionKinds.length} kinds`
+      : policy.enabled.size === 0
+        ? "no kinds (off)"
+        : `kinds ${redactionKinds.filter((k) => policy.enabled.has(k)).join(", ")}`;
+  const namespaces = policy.namespaces.mode === "hash" ? "namespaces hashed" : "namespaces redacted";
+  const extra =
+    policy.extraPatternNames.length > 0 ? [`extra patterns ${policy.extraPatternNames.join(", ")}`] : [];
+  return [kinds, namespaces, ...extra].join(", ");
+}
+
+/** `; REDACTION OFF (redact: false)` and `; templates summary, description` where they apply. */
+function describeDestinationExtras(destination: DestinationConfig): string {
+  const parts: string[] = [];
+  if (destination.redact === false) parts.push("REDACTION OFF (redact: false)");
+  const custom = destination.templates?.custom;
+  if (custom) parts.push(`custom templates ${custom.join(", ")}`);
+  return parts.map((p) => `; ${p}`).join("");
 }
 
 function count(n: number, noun: string): string {

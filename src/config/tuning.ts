@@ -6,7 +6,7 @@
 import type { Env } from "./env-schema.ts";
 import { envValue } from "./env-schema.ts";
 import type { FieldPath, Problems } from "./problems.ts";
-import { durationMs, integer, oneOf, type Parser } from "./values.ts";
+import { boolean, durationMs, integer, oneOf, type Parser } from "./values.ts";
 import { kindOf, unknownKey } from "./zod-issues.ts";
 
 const second = 1_000;
@@ -53,6 +53,12 @@ export const tuningKnobs = {
   maxRetryAfter: knob("ZEN_MAX_RETRY_AFTER", durationMs({ minMs: second, maxMs: day }), 5 * minute),
   /** SQLite `synchronous` pragma. Default `full`: a 2xx survives power loss, not just a process crash. */
   sqliteSynchronous: knob("ZEN_SQLITE_SYNCHRONOUS", oneOf(["full", "normal"]), "full"),
+  /**
+   * Run the SQLite store on a worker thread (src/adapters/sqlite/worker/), so statements, commits and
+   * checkpoints do not hold up request parsing and verification. Default true: same semantics and
+   * durability, higher intake throughput (see the adapter's header); false keeps it on the main thread.
+   */
+  sqliteWorker: knob("ZEN_SQLITE_WORKER", boolean, true),
 } as const;
 
 export type TuningKey = keyof typeof tuningKnobs;
@@ -91,6 +97,7 @@ export function parseTuning(
     pollIntervalMs: resolve("pollIntervalMs"),
     maxRetryAfter: resolve("maxRetryAfter"),
     sqliteSynchronous: resolve("sqliteSynchronous"),
+    sqliteWorker: resolve("sqliteWorker"),
   };
 }
 
@@ -109,7 +116,12 @@ function settingsEntries(settings: unknown, path: FieldPath, problems: Problems)
   for (const [key, value] of Object.entries(settings)) {
     if (!(tuningKeys as string[]).includes(key)) {
       problems.at([...path, key], unknownKey(key, tuningKeys));
-    } else if (typeof value === "string" || typeof value === "number") {
+    } else if (
+      typeof value === "string" ||
+      typeof value === "number" ||
+      // YAML's true/false, for the on/off knobs only: elsewhere a boolean is a mistake worth reporting.
+      (typeof value === "boolean" && tuningKnobs[key as TuningKey].parse === boolean)
+    ) {
       const result = tuningKnobs[key as TuningKey].parse(String(value).trim());
       if (result.ok) entries.set(key as TuningKey, result.value);
       else problems.at([...path, key], result.message);

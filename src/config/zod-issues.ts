@@ -146,8 +146,11 @@ function shown(value: unknown): string {
   return kindOf(value);
 }
 
-/** The known key within edit distance 2 (or a case-only difference) of `key`, if exactly one is best. */
-function closest(key: string, known: readonly string[]): string | undefined {
+/**
+ * The known name within edit distance 2 (or a case-only difference) of `key`, if one is best: the
+ * "did you mean" of unknown keys and unknown enum values (redaction kinds).
+ */
+export function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of known) {

@@ -60,6 +60,7 @@ describe("DeliveryGuards", () => {
     for (const reason of [
       "egress_denied",
       "redaction_failed",
+      "template_render_failed",
       "destination_unknown",
       "event_missing",
     ] as const) {

@@ -5,6 +5,8 @@
 import type { DestinationConfig } from "../config/config.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
+import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
+import { defaultRedactionPolicy, type RedactionObserver } from "../redaction/redact-delivery.ts";
 import type { Destination } from "./destination.ts";
 import { createEgressGuard, type EgressAllowances, type LookupFn } from "./egress/egress-guard.ts";
 import { createJiraDestination } from "./jira/jira-destination.ts";
@@ -31,6 +33,14 @@ export interface DestinationDeps {
   readonly connectorFactory?: ConnectorFactory;
   /** Shared keys (cross-process locks per ticket fingerprint). Required by jira and servicenow. */
   readonly keys?: KeyStore;
+  /**
+   * The tenant's compiled redaction policy (`TenantConfig.redaction`). Default, and when it answers
+   * undefined: the default policy (every kind), so a missing lookup never means "unredacted"; only a
+   * destination's own `redact: false` does.
+   */
+  readonly redactionPolicyOf?: (tenant: string) => CompiledRedactionPolicy | undefined;
+  /** Told each attempt's redaction counts (`zen_redactions_total`). Default: nobody. */
+  readonly onRedactions?: RedactionObserver;
 }
 
 /** What a provider destination (Jira, ServiceNow) gets to build its client. */
@@ -41,6 +51,9 @@ export interface ProviderDestinationDeps {
   readonly connectorFactory: ConnectorFactory;
   readonly dispatcherFactory?: DispatcherFactory;
   readonly keys: KeyStore | undefined;
+  /** The policy both redaction layers apply; undefined only for a destination with `redact: false`. */
+  readonly redaction: CompiledRedactionPolicy | undefined;
+  readonly onRedactions?: RedactionObserver;
 }
 
 /** Without operator allowances, every blocked range stays blocked. */
@@ -59,6 +72,7 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
     lookup: deps.egressLookup,
     connectorFactory: deps.connectorFactory,
   });
+  const redaction = redactionFor(config, deps);
   switch (config.type) {
     case "webhook":
       return new WebhookDestination({
@@ -68,6 +82,8 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         egress: deps.webhookEgress,
         dispatcherFactory: deps.dispatcherFactory,
         connectorFactory,
+        redaction,
+        ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
       });
     case "jira":
     case "servicenow": {
@@ -77,6 +93,8 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         connectorFactory,
         dispatcherFactory: deps.dispatcherFactory,
         keys: deps.keys,
+        redaction,
+        ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
       };
       return config.type === "jira"
         ? createJiraDestination(config, providerDeps)
@@ -87,6 +105,12 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
       throw new Error(`unknown destination type ${(_exhaustive as { type: string }).type}`);
     }
   }
+}
+
+/** The tenant's policy, the default one when unknown, none only when the destination opted out. */
+function redactionFor(config: DestinationConfig, deps: DestinationDeps): CompiledRedactionPolicy | undefined {
+  if (config.redact === false) return undefined;
+  return deps.redactionPolicyOf?.(config.tenant) ?? defaultRedactionPolicy();
 }
 
 /** `createDestination` bound to `deps`, for `DestinationRegistry.fromConfig`. */

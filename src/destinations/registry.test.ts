@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Config, DestinationConfig, TenantConfig, WebhookDestinationConfig } from "../config/config.ts";
+import { defaultRedactionPolicy } from "../redaction/redact-delivery.ts";
 import { destinationFactory } from "./create-destination.ts";
 import type { Destination } from "./destination.ts";
 import { DestinationRegistry } from "./registry.ts";
@@ -26,6 +27,7 @@ function tenants(...configs: DestinationConfig[]): Config["tenants"] {
     const tenant = map.get(config.tenant) ?? {
       id: config.tenant,
       providers: {},
+      redaction: defaultRedactionPolicy(),
       sources: new Map(),
       destinations: new Map(),
       routes: [],

@@ -104,6 +104,7 @@ const breakerFailureByReason: Readonly<Record<DeliveryReason, boolean>> = {
   // decided on our side before or without talking to the provider
   egress_denied: false,
   redaction_failed: false,
+  template_render_failed: false,
   circuit_open: false,
   destination_unknown: false,
   event_missing: false,
@@ -115,6 +116,7 @@ const breakerFailureByReason: Readonly<Record<DeliveryReason, boolean>> = {
 const ownRefusals: ReadonlySet<DeliveryReason> = new Set([
   "egress_denied",
   "redaction_failed",
+  "template_render_failed",
   "destination_unknown",
   "event_missing",
 ]);

@@ -62,6 +62,8 @@ export type DeliveryReason =
   | "validation_failed" // 400, 422 and other client errors
   | "egress_denied" // the destination resolves to a forbidden address
   | "redaction_failed"
+  // a template of the destination failed to render (retried only when its render time ran out)
+  | "template_render_failed"
   | "destination_unknown" // config no longer has the destination
   | "event_missing" // the stored event is gone (should not happen)
   // delays by our own guards (never failures, never charged)

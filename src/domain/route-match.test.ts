@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfig, TenantConfig } from "../config/config.ts";
+import { defaultRedactionPolicy } from "../redaction/redact-delivery.ts";
 import type { ZenEvent } from "./event.ts";
 import { eventField, globMatches, matchRoutes, routeMatches } from "./route-match.ts";
 
@@ -16,7 +17,14 @@ const event: ZenEvent = {
 };
 
 function tenant(routes: RouteConfig[]): TenantConfig {
-  return { id: "acme", providers: {}, sources: new Map(), destinations: new Map(), routes };
+  return {
+    id: "acme",
+    providers: {},
+    redaction: defaultRedactionPolicy(),
+    sources: new Map(),
+    destinations: new Map(),
+    routes,
+  };
 }
 
 describe("route matching", () => {

@@ -4,6 +4,7 @@
  * the error vocabulary — never from request data.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RedactionCounts, RedactionKind } from "../redaction/kinds.ts";
 
 export class Metrics {
   readonly registry: Registry;
@@ -27,6 +28,8 @@ export class Metrics {
   /** 0 closed, 1 half-open, 2 open. */
   readonly circuitState: Gauge<"tenant" | "destination">;
   readonly circuitTransitions: Counter<"tenant" | "destination" | "from" | "to">;
+  /** kind: a redaction kind (redaction/kinds.ts); both layers of every delivery attempt. */
+  readonly redactions: Counter<"tenant" | "kind">;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -118,5 +121,18 @@ export class Metrics {
       labelNames: ["tenant", "destination", "from", "to"],
       registers,
     });
+    this.redactions = new Counter({
+      name: "zen_redactions_total",
+      help: "Values redacted before delivery (both layers of every attempt), by tenant and kind.",
+      labelNames: ["tenant", "kind"],
+      registers,
+    });
   }
+
+  /** Adds one delivery attempt's redaction counts to `zen_redactions_total` (a `RedactionObserver`). */
+  readonly recordRedactions = (tenant: string, counts: RedactionCounts): void => {
+    for (const [kind, n] of Object.entries(counts) as [RedactionKind, number][]) {
+      if (n > 0) this.redactions.inc({ tenant, kind }, n);
+    }
+  };
 }

@@ -185,6 +185,19 @@ export function compileTemplateSet<T extends TemplatedDestinationType>(
   return { ok: true, templates: compiled as CompiledTemplateSet<T>, warnings };
 }
 
+/**
+ * The default parts of `type` (each compiled once per engine and shared): what a destination renders
+ * with when its config has no `templates:`.
+ * @throws Error only if a default template does not compile with the shared engine (a bug).
+ */
+export function defaultTemplateSet<T extends TemplatedDestinationType>(type: T): CompiledTemplateSet<T> {
+  const result = compileTemplateSet(type, {}, `default:${type}`);
+  if (!result.ok) {
+    throw new Error(`default ${type} templates do not compile: ${result.problems[0]?.message ?? "?"}`);
+  }
+  return result.templates;
+}
+
 function defaultFor(
   engine: TemplateEngine,
   name: string,

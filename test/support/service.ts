@@ -5,9 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { databaseFileName } from "../../src/adapters/sqlite/database.ts";
 import type { Config } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
+import { type Logger, silentLogger } from "../../src/observability/logger.ts";
 import type { Clock } from "../../src/ports/clock.ts";
 import { type RunningService, type ServiceRoles, startService } from "../../src/service.ts";
 
@@ -27,6 +29,8 @@ export interface TestServiceOptions {
   readonly roles?: ServiceRoles;
   /** Reuse a data dir (restart tests); default a fresh temp dir. */
   readonly dataDir?: string;
+  /** Default: a silent logger. Pass one to inspect startup warnings and other log lines. */
+  readonly logger?: Logger;
 }
 
 export function makeDataDir(): string {
@@ -51,11 +55,24 @@ export function testConfig(dataDir: string, options: Pick<TestServiceOptions, "y
   return loadConfig({ env });
 }
 
+/**
+ * Rows in `table` of the service's store file, read through a connection of our own: the service's
+ * store may run on a worker thread (`ZEN_SQLITE_WORKER`), and a reader sees every committed write.
+ */
+export function countRows(dataDir: string, table: string): number {
+  const db = new Database(join(dataDir, databaseFileName), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? makeDataDir();
   const config = testConfig(dataDir, options);
   const service = await startService(config, {
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.roles ? { roles: options.roles } : {}),
   });

@@ -11,6 +11,7 @@ import type { JiraProviderConfig } from "../../config/config.ts";
 import { classifyNetworkError } from "../../domain/classify.ts";
 import { ConfigError, PermanentError, RetryableError } from "../../domain/errors.ts";
 import { type Clock, systemClock } from "../../ports/clock.ts";
+import type { BodyFilter } from "../body-filter.ts";
 import { zenUserAgent } from "../user-agent.ts";
 import {
   agentOptions,
@@ -142,9 +143,18 @@ export class JiraClient {
     return `${this.baseUrl}/browse/${encodeURIComponent(key)}`;
   }
 
-  /** `POST /rest/api/3/issue` → 201 `{id,key,self}`. */
-  async createIssue(fields: JiraIssueFields, signal: AbortSignal): Promise<CreatedIssue> {
-    const body = await this.call("POST", "/rest/api/3/issue", { body: { fields } }, signal);
+  /** `POST /rest/api/3/issue` → 201 `{id,key,self}`; `filter` sees the serialized body last. */
+  async createIssue(
+    fields: JiraIssueFields,
+    signal: AbortSignal,
+    filter?: BodyFilter,
+  ): Promise<CreatedIssue> {
+    const body = await this.call(
+      "POST",
+      "/rest/api/3/issue",
+      { body: { fields }, ...(filter && { filter }) },
+      signal,
+    );
     const issue = body as Partial<CreatedIssue> | undefined;
     if (typeof issue?.key !== "string" || typeof issue.id !== "string") {
       throw new RetryableError("unknown", "Jira answered the create without an issue key");
@@ -215,12 +225,12 @@ export class JiraClient {
     return statusOf(issue.fields.status);
   }
 
-  /** `POST /rest/api/3/issue/{key}/comment` with an ADF body → 201. */
-  async addComment(key: string, body: AdfDoc, signal: AbortSignal): Promise<void> {
+  /** `POST /rest/api/3/issue/{key}/comment` with an ADF body → 201; `filter` sees the serialized body last. */
+  async addComment(key: string, body: AdfDoc, signal: AbortSignal, filter?: BodyFilter): Promise<void> {
     await this.call(
       "POST",
       `/rest/api/3/issue/${encodeURIComponent(key)}/comment`,
-      { body: { body } },
+      { body: { body }, ...(filter && { filter }) },
       signal,
     );
   }
@@ -298,12 +308,17 @@ export class JiraClient {
   /**
    * One request. JSON in and out; the answer is read up to `maxResponseBodyBytes`.
    * @returns the parsed JSON body of a 2xx (undefined for an empty one).
-   * @throws the `jiraFailure` of a non-2xx, `classifyNetworkError` of a transport failure.
+   * @throws the `jiraFailure` of a non-2xx, `classifyNetworkError` of a transport failure, and
+   *   whatever `options.filter` throws (before anything is sent).
    */
   private async call(
     method: "GET" | "POST",
     path: string,
-    options: { readonly body?: unknown; readonly query?: Readonly<Record<string, string>> },
+    options: {
+      readonly body?: unknown;
+      readonly query?: Readonly<Record<string, string>>;
+      readonly filter?: BodyFilter;
+    },
     signal: AbortSignal,
   ): Promise<unknown> {
     const url = new URL(`${this.baseUrl}${path}`);
@@ -314,6 +329,11 @@ export class JiraClient {
       "user-agent": this.userAgent,
     };
     if (options.body !== undefined) headers["content-type"] = "application/json";
+    let text: string | undefined;
+    if (options.body !== undefined) {
+      const json = JSON.stringify(options.body);
+      text = options.filter ? options.filter(json) : json;
+    }
 
     let response: Dispatcher.ResponseData;
     try {
@@ -321,7 +341,7 @@ export class JiraClient {
         dispatcher: this.dispatcher,
         method,
         headers,
-        ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+        ...(text !== undefined && { body: text }),
         signal,
       });
     } catch (err) {
@@ -330,11 +350,11 @@ export class JiraClient {
 
     const ok = response.statusCode >= 200 && response.statusCode <= 299;
     const limit = ok ? this.policy.maxResponseBodyBytes : this.policy.errorSnippetBytes;
-    let text: string;
+    let answer: string;
     let truncated: boolean;
     try {
       const read = await readCappedBody(response.body, limit, limit);
-      text = read.snippet;
+      answer = read.snippet;
       truncated = read.truncated;
     } catch (err) {
       if (!ok)
@@ -343,15 +363,15 @@ export class JiraClient {
         );
       throw classifyNetworkError(err);
     }
-    if (!ok) throw jiraFailure(this.facts(response, text));
-    if (text.trim() === "") return undefined;
+    if (!ok) throw jiraFailure(this.facts(response, answer));
+    if (answer.trim() === "") return undefined;
     if (truncated) {
       throw new RetryableError("unknown", `Jira answer to ${method} ${path} exceeds ${limit} bytes`, {
         statusCode: response.statusCode,
       });
     }
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(answer) as unknown;
     } catch {
       throw new RetryableError("unknown", `Jira answered ${method} ${path} with a body that is not JSON`, {
         statusCode: response.statusCode,

@@ -9,10 +9,11 @@ import { systemClock } from "../../ports/clock.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
 import { fingerprintLabel, ticketFingerprint } from "../../tickets/ticket-identity.ts";
 import { TicketLocks } from "../../tickets/ticket-lock.ts";
+import { deliveryRef } from "../delivery-ref.ts";
 import { createEgressGuard } from "../egress/egress-guard.ts";
 import { adfPlainText } from "./adf.ts";
 import { JiraClient } from "./jira-client.ts";
-import { createJiraDestination, deliveryRef, JiraDestination } from "./jira-destination.ts";
+import { createJiraDestination, JiraDestination } from "./jira-destination.ts";
 import { jiraInvalidAuthMessage } from "./jira-errors.ts";
 
 const email = "ops@example.com";
@@ -66,6 +67,8 @@ function destination(
     clock: systemClock,
     connectorFactory: createEgressGuard({ allowPrivate: true, allowCidrs: [] }),
     keys,
+    // Issue mechanics are tested on exact texts; redaction has its own tests (destinations/redaction.test.ts).
+    redaction: undefined,
   });
   destinations.push(d);
   return d;
@@ -288,6 +291,7 @@ describe("JiraDestination", () => {
       keys,
       clock: systemClock,
       attemptDeadlineMs: 10_000,
+      redaction: undefined,
     });
     destinations.push(d);
     const e = event();

@@ -12,6 +12,13 @@
  * alert, nor a second worker can create a second issue. A retry whose earlier attempt got through
  * (answer lost) finds its own delivery ref in the issue and does nothing.
  *
+ * Redaction (redaction/redact-delivery.ts): the ticket's identity (fingerprint, resolved or not) comes
+ * from the event as received, everything written to Jira from the event after layer 1, and every
+ * body that carries event content (create, comment) passes layer 2 as serialized ADF JSON. Summary and
+ * description come from the destination's templates (`summary`, `description`; defaults in
+ * templates/defaults.ts reproduce render-jira-issue.ts); a custom description that drops the
+ * delivery ref gets it appended, since retries look for it.
+ *
  * Jira Cloud's search index is eventually consistent: an issue created a moment ago may not be found
  * yet. So the key of the issue we last created or reopened per fingerprint is remembered in the
  * KeyStore for a while, and read directly (`GET /issue`, which is consistent) when the search comes
@@ -22,14 +29,20 @@ import { PermanentError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
+import type { CompiledRedactionPolicy } from "../../redaction/policy.ts";
+import { AttemptRedaction, type RedactionObserver } from "../../redaction/redact-delivery.ts";
+import { templateContext } from "../../templates/template-context.ts";
+import { type CompiledTemplateSet, defaultTemplateSet } from "../../templates/template-set.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
 import { TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
 import type { ProviderDestinationDeps } from "../create-destination.ts";
+import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
+import { renderTemplatePart } from "../render-template.ts";
 import { adfPlainText, toAdf } from "./adf.ts";
 import { JiraClient, type JiraIssueFields, type JiraIssueSummary, jiraEgressPolicy } from "./jira-client.ts";
-import { type CommentKind, renderJiraComment, renderJiraIssue } from "./render-jira-issue.ts";
+import { type CommentKind, renderJiraComment, summaryLine, withDeliveryRef } from "./render-jira-issue.ts";
 
 /** What one delivery did in Jira (for tests and the result's status code). */
 export type JiraAction =
@@ -58,6 +71,9 @@ export interface JiraDestinationOptions {
   readonly clock: Clock;
   /** Hard deadline of one send (all its Jira calls and lock waits), ms. */
   readonly attemptDeadlineMs: number;
+  /** Both redaction layers' policy; undefined only when the config says `redact: false`. */
+  readonly redaction: CompiledRedactionPolicy | undefined;
+  readonly onRedactions?: RedactionObserver;
 }
 
 /**
@@ -86,7 +102,19 @@ export function createJiraDestination(
       config.timeoutMs > 0
         ? Math.min(config.timeoutMs, jiraEgressPolicy.attemptDeadlineMs)
         : jiraEgressPolicy.attemptDeadlineMs,
+    redaction: deps.redaction,
+    ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
   });
+}
+
+/** What one attempt sends: texts from the event after layer 1, and layer 2 for each body. */
+interface Rendering {
+  readonly event: ZenEvent;
+  readonly ref: string;
+  /** The issue's summary and description (light Markdown), rendered before any Jira call. */
+  readonly summary: string;
+  readonly description: string;
+  readonly redaction: AttemptRedaction;
 }
 
 export class JiraDestination implements Destination {
@@ -99,6 +127,9 @@ export class JiraDestination implements Destination {
   private readonly keys: KeyStore | undefined;
   private readonly clock: Clock;
   private readonly attemptDeadlineMs: number;
+  private readonly redaction: CompiledRedactionPolicy | undefined;
+  private readonly onRedactions: RedactionObserver | undefined;
+  private readonly templates: CompiledTemplateSet<"jira">;
 
   constructor(options: JiraDestinationOptions) {
     this.config = options.config;
@@ -109,44 +140,68 @@ export class JiraDestination implements Destination {
     this.keys = options.keys;
     this.clock = options.clock;
     this.attemptDeadlineMs = options.attemptDeadlineMs;
+    this.redaction = options.redaction;
+    this.onRedactions = options.onRedactions;
+    this.templates = options.config.templates?.parts ?? defaultTemplateSet("jira");
   }
 
   /**
    * Creates, comments, resolves or reopens the incident's issue (see the module header).
    * @throws RetryableError / RetryAfterError / PermanentError from the Jira client (`jiraFailure`),
    *   `retry_after` when another worker holds the incident's lock, `validation_failed` when the
-   *   configured transition does not exist.
+   *   configured transition does not exist, `redaction_failed` (nothing sent), `template_render_failed`.
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
     const startedAt = this.clock.now();
+    const redaction = new AttemptRedaction(delivery.event, this.redaction, this.onRedactions);
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
-      const action = await this.apply(delivery, attempt.signal);
+      const rendering = this.render(redaction, deliveryRef(delivery.idempotencyKey));
+      const action = await this.apply(delivery, rendering, attempt.signal);
       return { statusCode: statusOf(action), durationMs: Math.max(0, this.clock.now() - startedAt) };
     } finally {
       attempt.dispose();
+      redaction.report(this.tenant);
     }
   }
 
-  /** The Jira side of one delivery, under the incident's lock. */
-  private async apply(delivery: DeliveryRequest, signal: AbortSignal): Promise<JiraAction> {
+  /** Summary and description from the templates, with the redacted event: a failing template sends nothing. */
+  private render(redaction: AttemptRedaction, ref: string): Rendering {
+    const { event } = redaction;
+    const context = templateContext(event, { ref });
+    return {
+      event,
+      ref,
+      summary: summaryLine(renderTemplatePart(this.templates.summary, context)),
+      description: withDeliveryRef(renderTemplatePart(this.templates.description, context), ref),
+      redaction,
+    };
+  }
+
+  /** The Jira side of one delivery, under the incident's lock. Identity comes from the event as received. */
+  private async apply(
+    delivery: DeliveryRequest,
+    rendering: Rendering,
+    signal: AbortSignal,
+  ): Promise<JiraAction> {
     const { event } = delivery;
     const fingerprint = ticketFingerprint(event, this.config);
     const label = fingerprintLabel(fingerprint);
     const scope = `${this.tenant}:${this.id}:${fingerprint}`;
     return this.locks.withLock(`jira-lock:${scope}`, signal, () =>
-      this.upsert(delivery, label, `jira-issue:${scope}`, signal),
+      this.upsert(delivery, rendering, label, `jira-issue:${scope}`, signal),
     );
   }
 
   private async upsert(
     delivery: DeliveryRequest,
+    rendering: Rendering,
     label: string,
     memoKey: string,
     signal: AbortSignal,
   ): Promise<JiraAction> {
     const { event } = delivery;
-    const ref = deliveryRef(delivery.idempotencyKey);
+    const { ref } = rendering;
     const project = this.config.project;
     const [found] = await this.client.searchByLabel(label, { statusCategory: "open", project }, signal);
     const recent = found ? undefined : await this.recentIssue(memoKey, signal);
@@ -158,14 +213,14 @@ export class JiraDestination implements Destination {
       // Transition first, then comment: a retry after a lost answer finds nothing open and stops,
       // instead of commenting twice.
       await this.client.doTransition(open.key, this.config.resolveTransition, signal);
-      await this.comment(open.key, event, "resolved", ref, signal);
+      await this.comment(open.key, rendering, "resolved", signal);
       return { kind: "resolved", key: open.key };
     }
 
     if (open) {
       if (await this.alreadyDelivered(open, delivery, ref, signal))
         return { kind: "already_done", key: open.key };
-      await this.comment(open.key, event, "repeat", ref, signal);
+      await this.comment(open.key, rendering, "repeat", signal);
       return { kind: "commented", key: open.key };
     }
 
@@ -178,12 +233,14 @@ export class JiraDestination implements Destination {
       if (done) {
         await this.client.doTransition(done.key, this.config.reopenTransition, signal);
         await this.remember(memoKey, done.key);
-        await this.comment(done.key, event, "reopened", ref, signal);
+        await this.comment(done.key, rendering, "reopened", signal);
         return { kind: "reopened", key: done.key };
       }
     }
 
-    const created = await this.client.createIssue(this.issueFields(event, label, ref), signal);
+    const created = await this.client.createIssue(this.issueFields(rendering, label), signal, (json) =>
+      rendering.redaction.body(json),
+    );
     await this.remember(memoKey, created.key);
     return { kind: "created", key: created.key };
   }
@@ -215,23 +272,24 @@ export class JiraDestination implements Destination {
   }
 
   /** The create body: project, type, summary, ADF description, priority by severity, labels. */
-  private issueFields(event: ZenEvent, label: string, ref: string): JiraIssueFields {
-    const rendered = renderJiraIssue(event, ref);
+  private issueFields(rendering: Rendering, label: string): JiraIssueFields {
+    const { event, summary, description } = rendering;
     const priority =
       event.severity === undefined ? undefined : this.config.priorityBySeverity[event.severity];
     const labels = [...new Set([...this.config.labels, label, zenLabel])];
     return {
       project: { key: this.config.project },
-      summary: rendered.summary,
+      summary,
       issuetype: { name: this.config.issueType },
-      description: toAdf(rendered.description),
+      description: toAdf(description),
       ...(priority !== undefined && { priority: { name: priority } }),
       labels,
     };
   }
 
-  private comment(key: string, event: ZenEvent, kind: CommentKind, ref: string, signal: AbortSignal) {
-    return this.client.addComment(key, toAdf(renderJiraComment(event, kind, ref)), signal);
+  private comment(key: string, rendering: Rendering, kind: CommentKind, signal: AbortSignal) {
+    const body = toAdf(renderJiraComment(rendering.event, kind, rendering.ref));
+    return this.client.addComment(key, body, signal, (json) => rendering.redaction.body(json));
   }
 
   /**
@@ -258,11 +316,6 @@ export class JiraDestination implements Destination {
   close(): Promise<void> {
     return this.client.close();
   }
-}
-
-/** A short, stable name of one delivery (same on every attempt), written into what it adds to Jira. */
-export function deliveryRef(idempotencyKey: string): string {
-  return `zd-${idempotencyKey.slice(0, 16)}`;
 }
 
 function statusOf(action: JiraAction): number {

@@ -1,7 +1,9 @@
 /**
- * What an event looks like in Jira: the issue's summary and description, and the comments added on
- * repeats, resolution and reopening. Text is light Markdown, turned into ADF by `toAdf`. One module on
- * purpose: templates (a later issue) replace these functions and nothing else needs to change.
+ * What an event looks like in Jira: the comments added on repeats, resolution and reopening, the
+ * rules every summary and description obey (`summaryLine`, `withDeliveryRef`), and `renderJiraIssue`,
+ * the original summary/description rendering that the default templates (templates/defaults.ts)
+ * reproduce and are tested against; the destination renders issues with its templates. Text is light
+ * Markdown, turned into ADF by `toAdf`.
  */
 import type { ZenEvent } from "../../domain/event.ts";
 
@@ -43,6 +45,24 @@ export function renderJiraComment(event: ZenEvent, kind: CommentKind, ref: strin
     "",
     footer(ref),
   ].join("\n");
+}
+
+/**
+ * A template's summary as Jira takes it: one line (runs of whitespace, newlines included, become one
+ * space), at most 255 characters (cut with "…"), `Event` when the template rendered nothing.
+ */
+export function summaryLine(text: string): string {
+  const line = inline(text);
+  if (line === "") return "Event";
+  return line.length > maxSummaryChars ? `${cut(line, maxSummaryChars - 1)}…` : line;
+}
+
+/**
+ * `description`, with the footer naming the delivery appended when a custom template left `ref` out:
+ * a retry whose earlier attempt got through recognises the issue by it.
+ */
+export function withDeliveryRef(description: string, ref: string): string {
+  return description.includes(ref) ? description : `${description.trimEnd()}\n\n${footer(ref)}`;
 }
 
 function renderSummary(event: ZenEvent): string {

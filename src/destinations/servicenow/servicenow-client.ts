@@ -16,6 +16,7 @@ import type { ServiceNowProviderConfig } from "../../config/config.ts";
 import { classifyNetworkError } from "../../domain/classify.ts";
 import { PermanentError, RetryableError } from "../../domain/errors.ts";
 import { type Clock, systemClock } from "../../ports/clock.ts";
+import type { BodyFilter } from "../body-filter.ts";
 import { zenUserAgent } from "../user-agent.ts";
 import {
   agentOptions,
@@ -58,6 +59,12 @@ export interface ServiceNowReadOptions {
   readonly excludeReferenceLink?: boolean;
 }
 
+/** Options of the calls that send fields (create, update). */
+export interface ServiceNowWriteOptions extends ServiceNowReadOptions {
+  /** Sees the serialized request body last (redaction layer 2); what it returns is sent. */
+  readonly filter?: BodyFilter;
+}
+
 export interface ServiceNowClientOptions {
   readonly connection: ServiceNowProviderConfig;
   /** Upper bound on ServiceNow's Retry-After (`Config.queue.maxRetryAfterMs`). */
@@ -98,6 +105,7 @@ interface Call {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly body?: ServiceNowFields;
+  readonly filter?: BodyFilter;
   /** The status that means success (201 for POST, else 200). */
   readonly expect: number;
 }
@@ -135,10 +143,17 @@ export class ServiceNowClient {
     table: string,
     fields: ServiceNowFields,
     signal: AbortSignal,
-    options: ServiceNowReadOptions = {},
+    options: ServiceNowWriteOptions = {},
   ): Promise<ServiceNowRecord> {
     const result = await this.call(
-      { method: "POST", path: tablePath(table), query: readQuery(options), body: fields, expect: 201 },
+      {
+        method: "POST",
+        path: tablePath(table),
+        query: readQuery(options),
+        body: fields,
+        ...(options.filter && { filter: options.filter }),
+        expect: 201,
+      },
       signal,
     );
     return asRecord(result);
@@ -170,7 +185,7 @@ export class ServiceNowClient {
     sysId: string,
     fields: ServiceNowFields,
     signal: AbortSignal,
-    options: ServiceNowReadOptions & { readonly method?: "PATCH" | "PUT" } = {},
+    options: ServiceNowWriteOptions & { readonly method?: "PATCH" | "PUT" } = {},
   ): Promise<ServiceNowRecord> {
     const result = await this.call(
       {
@@ -178,6 +193,7 @@ export class ServiceNowClient {
         path: recordPath(table, sysId),
         query: readQuery(options),
         body: fields,
+        ...(options.filter && { filter: options.filter }),
         expect: 200,
       },
       signal,
@@ -234,6 +250,11 @@ export class ServiceNowClient {
       "user-agent": this.userAgent,
     };
     if (call.body !== undefined) headers["content-type"] = "application/json";
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      const json = JSON.stringify(call.body);
+      body = call.filter ? call.filter(json) : json;
+    }
 
     let response: Dispatcher.ResponseData;
     try {
@@ -241,7 +262,7 @@ export class ServiceNowClient {
         dispatcher: this.dispatcher,
         method: call.method,
         headers,
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+        ...(body === undefined ? {} : { body }),
         signal,
       });
     } catch (err) {

@@ -54,6 +54,8 @@ describe("ServiceNowDestination", () => {
         clock: { now: () => Date.now() },
         connectorFactory: defaultConnectorFactory,
         keys: store,
+        // Incident mechanics are tested on exact texts; redaction has its own tests (destinations/redaction.test.ts).
+        redaction: undefined,
       },
     });
     open.push(d);

@@ -16,6 +16,12 @@
  * | firing | Resolved (6) and `reopenOnRecurrence` | state 2 (In Progress) and a work note |
  * | firing | none; Resolved without `reopenOnRecurrence`; Closed (7); Canceled (8) | create a new incident |
  *
+ * Redaction (redaction/redact-delivery.ts): the correlation id and "resolved or not" come from the
+ * event as received; every text written to ServiceNow from the event after layer 1; every create and
+ * update body passes layer 2 as serialized JSON. `short_description` and `description` come from the
+ * destination's templates (defaults reproduce render-incident.ts); a custom description that drops
+ * the `Event ID:` line gets it appended, since retries look for it.
+ *
  * Why a Closed or Canceled incident is never reopened: in ServiceNow's state model Closed is final
  * (only Resolved can be reopened; closed records are usually read-only by ACL) and Canceled was a
  * human decision. A new incident with the same correlation id is opened instead; being the newest,
@@ -25,13 +31,25 @@ import type { ServiceNowDestinationConfig } from "../../config/config.ts";
 import { ConfigError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import type { Clock } from "../../ports/clock.ts";
+import type { CompiledRedactionPolicy } from "../../redaction/policy.ts";
+import { AttemptRedaction, type RedactionObserver } from "../../redaction/redact-delivery.ts";
+import { templateContext } from "../../templates/template-context.ts";
+import { type CompiledTemplateSet, defaultTemplateSet } from "../../templates/template-set.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
 import { type TicketLockPolicy, TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
 import type { ProviderDestinationDeps } from "../create-destination.ts";
+import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
+import { renderTemplatePart } from "../render-template.ts";
 import type { WebhookEgressPolicy } from "../webhook/egress-policy.ts";
-import { eventIdLine, renderIncident } from "./render-incident.ts";
+import {
+  eventIdLine,
+  type IncidentTexts,
+  renderIncidentNotes,
+  shortDescriptionLine,
+  withEventIdLine,
+} from "./render-incident.ts";
 import {
   fieldValue,
   ServiceNowClient,
@@ -101,6 +119,9 @@ export class ServiceNowDestination implements Destination {
   private readonly lock: TicketLocks;
   private readonly clock: Clock;
   private readonly attemptDeadlineMs: number;
+  private readonly redaction: CompiledRedactionPolicy | undefined;
+  private readonly onRedactions: RedactionObserver | undefined;
+  private readonly templates: CompiledTemplateSet<"servicenow">;
 
   constructor(options: ServiceNowDestinationOptions) {
     const { config, deps } = options;
@@ -126,6 +147,9 @@ export class ServiceNowDestination implements Destination {
       ...(options.egress ? { egress: options.egress } : {}),
     });
     this.lock = new TicketLocks(deps.keys, options.lockPolicy);
+    this.redaction = deps.redaction;
+    this.onRedactions = deps.onRedactions;
+    this.templates = config.templates?.parts ?? defaultTemplateSet("servicenow");
     const policyDeadline = this.client.egress.attemptDeadlineMs;
     // The whole attempt (lookup + create/update) shares one deadline; config may only shorten it.
     this.attemptDeadlineMs =
@@ -135,32 +159,49 @@ export class ServiceNowDestination implements Destination {
   /**
    * Creates, updates, reopens or resolves the event's incident (see the table in the file header).
    * @throws RetryAfterError `retry_after` when another process holds the incident's lock; otherwise
-   *   the mapped ServiceNow failure (servicenow-errors.ts) or network failure.
+   *   the mapped ServiceNow failure (servicenow-errors.ts) or network failure; `redaction_failed`
+   *   (nothing sent); `template_render_failed`.
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
     const startedAt = this.clock.now();
     const { event } = delivery;
     const fingerprint = ticketFingerprint(event, this.config);
+    const redaction = new AttemptRedaction(event, this.redaction, this.onRedactions);
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
+      const texts = this.render(redaction.event, deliveryRef(delivery.idempotencyKey));
       const lockKey = `sn-lock:${this.tenant}:${this.id}:${fingerprint}`;
       const { action, statusCode } = await this.lock.withLock(lockKey, attempt.signal, () =>
-        this.apply(event, fingerprintLabel(fingerprint), attempt.signal),
+        this.apply(event, texts, redaction, fingerprintLabel(fingerprint), attempt.signal),
       );
       this.lastAction = action;
       return { statusCode, durationMs: Math.max(0, this.clock.now() - startedAt) };
     } finally {
       attempt.dispose();
+      redaction.report(this.tenant);
     }
   }
 
+  /** The incident's texts from the redacted event: templates for the two descriptions, fixed notes. */
+  private render(event: ZenEvent, ref: string): IncidentTexts {
+    const context = templateContext(event, { ref });
+    return {
+      shortDescription: shortDescriptionLine(renderTemplatePart(this.templates.short_description, context)),
+      description: withEventIdLine(renderTemplatePart(this.templates.description, context), event),
+      ...renderIncidentNotes(event),
+    };
+  }
+
+  /** @param event as received: identity and state decisions; `texts` hold what is written. */
   private async apply(
     event: ZenEvent,
+    texts: IncidentTexts,
+    redaction: AttemptRedaction,
     correlationId: string,
     signal: AbortSignal,
   ): Promise<{ action: IncidentAction; statusCode: number }> {
     const { table } = this.config;
-    const texts = renderIncident(event);
+    const filter = (json: string) => redaction.body(json);
     const found = await this.client.findByCorrelationId(table, correlationId, signal, {
       fields: lookupFields,
     });
@@ -177,34 +218,42 @@ export class ServiceNowDestination implements Destination {
           close_code: this.config.closeCode,
           close_notes: texts.closeNotes,
         },
+        filter,
         signal,
       );
       return { action: "resolved", statusCode: 200 };
     }
     if (open && found) {
       if (createdBy(found, event)) return { action: "unchanged", statusCode: 200 };
-      await this.update(sysId, { work_notes: texts.repeatNote }, signal);
+      await this.update(sysId, { work_notes: texts.repeatNote }, filter, signal);
       return { action: "updated", statusCode: 200 };
     }
     if (found && state === incidentState.resolved && this.config.reopenOnRecurrence) {
-      await this.update(sysId, { state: incidentState.inProgress, work_notes: texts.reopenNote }, signal);
+      await this.update(
+        sysId,
+        { state: incidentState.inProgress, work_notes: texts.reopenNote },
+        filter,
+        signal,
+      );
       return { action: "reopened", statusCode: 200 };
     }
     await this.client.create(table, this.newIncident(event, correlationId, texts), signal, {
       fields: answerFields,
+      filter,
     });
     return { action: "created", statusCode: 201 };
   }
 
-  private update(sysId: string, fields: ServiceNowFields, signal: AbortSignal): Promise<ServiceNowRecord> {
-    return this.client.update(this.config.table, sysId, fields, signal, { fields: answerFields });
+  private update(
+    sysId: string,
+    fields: ServiceNowFields,
+    filter: (json: string) => string,
+    signal: AbortSignal,
+  ): Promise<ServiceNowRecord> {
+    return this.client.update(this.config.table, sysId, fields, signal, { fields: answerFields, filter });
   }
 
-  private newIncident(
-    event: ZenEvent,
-    correlationId: string,
-    texts: ReturnType<typeof renderIncident>,
-  ): ServiceNowFields {
+  private newIncident(event: ZenEvent, correlationId: string, texts: IncidentTexts): ServiceNowFields {
     const fields: Record<string, string> = {
       short_description: texts.shortDescription,
       description: texts.description,

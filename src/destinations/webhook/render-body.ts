@@ -1,6 +1,7 @@
 /**
- * The outbound webhook body. One function on purpose: templates and payload redaction (a later issue)
- * replace this, and nothing else needs to change.
+ * The outbound webhook body when the destination has no `body` template (templates/defaults.ts has
+ * the equivalent template). The destination renders it from the redacted event and redacts the
+ * result again before signing (redaction/redact-delivery.ts).
  */
 import type { ZenEvent } from "../../domain/event.ts";
 

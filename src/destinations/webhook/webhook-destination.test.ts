@@ -67,6 +67,8 @@ function destination(
     config: config(overrides),
     maxRetryAfterMs: 60_000,
     clock: new FakeClock(Date.now()),
+    // Transport mechanics are tested on exact bytes; redaction has its own tests (destinations/redaction.test.ts).
+    redaction: undefined,
     ...options,
   });
   destinations.push(d);

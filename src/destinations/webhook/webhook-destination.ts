@@ -3,6 +3,10 @@
  * undici `Agent` per destination (limits in `webhookEgressPolicy`). Every failure leaves as a typed
  * delivery error via `domain/classify.ts`; the queue decides what happens next.
  *
+ * Per attempt: redaction layer 1 on the event, the body (built-in JSON, or the `body` template),
+ * redaction layer 2 on that body, then the signature over the redacted bytes, so receivers verify
+ * exactly what they got (redaction/redact-delivery.ts).
+ *
  * Security notes: the URL and the secret never appear in errors or logs (webhook URLs often embed a
  * token). Redirects are not followed. Blocking private addresses belongs to the `connectorFactory`
  * seam (see egress-policy.ts), added by the egress-guard issue.
@@ -11,9 +15,16 @@ import { type Dispatcher, request } from "undici";
 import type { WebhookDestinationConfig } from "../../config/config.ts";
 import { classifyHttpStatus, classifyNetworkError } from "../../domain/classify.ts";
 import { ConfigError, PermanentError } from "../../domain/errors.ts";
+import type { ZenEvent } from "../../domain/event.ts";
 import { type Clock, systemClock } from "../../ports/clock.ts";
+import type { CompiledRedactionPolicy } from "../../redaction/policy.ts";
+import { AttemptRedaction, type RedactionObserver } from "../../redaction/redact-delivery.ts";
+import { templateContext } from "../../templates/template-context.ts";
+import type { CompiledTemplate } from "../../templates/template-engine.ts";
 import { attemptSignal } from "../attempt-signal.ts";
+import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
+import { renderTemplatePart } from "../render-template.ts";
 import { zenUserAgent } from "../user-agent.ts";
 import {
   agentOptions,
@@ -42,6 +53,10 @@ export interface WebhookDestinationOptions {
   readonly dispatcherFactory?: DispatcherFactory;
   /** Default: undici's `buildConnector`; the egress guard wraps this. */
   readonly connectorFactory?: ConnectorFactory;
+  /** The tenant's policy for both redaction layers; undefined only when the config says `redact: false`. */
+  readonly redaction: CompiledRedactionPolicy | undefined;
+  /** Told each attempt's redaction counts. */
+  readonly onRedactions?: RedactionObserver;
 }
 
 /** Headers we set; configured static headers cannot override them. */
@@ -72,6 +87,10 @@ export class WebhookDestination implements Destination {
   private readonly clock: Clock;
   private readonly userAgent: string;
   private readonly dispatcher: Dispatcher;
+  private readonly redaction: CompiledRedactionPolicy | undefined;
+  private readonly onRedactions: RedactionObserver | undefined;
+  /** The `body` template; undefined: the built-in JSON (render-body.ts). */
+  private readonly bodyTemplate: CompiledTemplate | undefined;
   private closing: Promise<void> | undefined;
 
   /** @throws ConfigError (`config_invalid`) for a non-http(s) URL or an unusable secret. */
@@ -116,6 +135,9 @@ export class WebhookDestination implements Destination {
     const connectorFactory = options.connectorFactory ?? defaultConnectorFactory;
     const dispatcherFactory = options.dispatcherFactory ?? defaultDispatcherFactory;
     this.dispatcher = dispatcherFactory(agentOptions(this.egress, connectorFactory));
+    this.redaction = options.redaction;
+    this.onRedactions = options.onRedactions;
+    this.bodyTemplate = config.templates?.parts.body;
   }
 
   /**
@@ -126,15 +148,39 @@ export class WebhookDestination implements Destination {
    * `maxResponseBodyBytes` and discarded.
    *
    * @throws RetryableError / RetryAfterError / PermanentError per `classifyHttpStatus` and
-   *   `classifyNetworkError`; PermanentError `validation_failed` when the event cannot be serialized.
+   *   `classifyNetworkError`; PermanentError `validation_failed` when the event cannot be serialized,
+   *   `redaction_failed` when redaction fails (nothing is sent), `template_render_failed` when the
+   *   `body` template fails (retryable only when its render time ran out).
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
-    let body: string;
+    const redaction = new AttemptRedaction(delivery.event, this.redaction, this.onRedactions);
     try {
-      body = renderBody(delivery.event);
+      const body = redaction.body(this.render(redaction.event, delivery));
+      return await this.signAndPost(delivery, body, signal);
+    } finally {
+      redaction.report(this.tenant);
+    }
+  }
+
+  /** The body before layer 2: the `body` template's output, else the canonical event as JSON. */
+  private render(event: ZenEvent, delivery: DeliveryRequest): string {
+    if (this.bodyTemplate !== undefined) {
+      const context = templateContext(event, { ref: deliveryRef(delivery.idempotencyKey) });
+      return renderTemplatePart(this.bodyTemplate, context);
+    }
+    try {
+      return renderBody(event);
     } catch (err) {
       throw new PermanentError("validation_failed", "event could not be serialized as JSON", { cause: err });
     }
+  }
+
+  /** Headers and signature over `body` (already redacted), then the POST under the attempt deadline. */
+  private async signAndPost(
+    delivery: DeliveryRequest,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<SendResult> {
     const startedAt = this.clock.now();
     const timestampSeconds = Math.floor(startedAt / 1000);
     const headers: Record<string, string> = {
