@@ -148,8 +148,8 @@ export async function startService(
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
     webhooks: roles.intake ? { intake, metrics } : undefined,
-    ...(roles.intake && { servicenow: { config, keys: keyStore, rateLimits, clock } }),
-    ...(roles.intake && { jira: { config, keys: keyStore, rateLimits, clock, intake, metrics } }),
+    ...(roles.intake && { servicenow: { config, keys: keyStore, rateLimits, breakers, clock } }),
+    ...(roles.intake && { jira: { config, keys: keyStore, rateLimits, breakers, clock, intake, metrics } }),
     health: {
       queue,
       metrics,

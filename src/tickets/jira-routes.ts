@@ -30,6 +30,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { jiraSourceId } from "../config/compile-env-defaults.ts";
 import type { Config } from "../config/config.ts";
+import { breakerKey, type CircuitBreakers } from "../delivery/circuit-breakers.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
 import { toAdf } from "../destinations/jira/adf.ts";
@@ -44,6 +45,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
 import type { RateLimitStore } from "../ports/rate-limit-store.ts";
+import { throughBreaker } from "./api-breaker.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
 
 export interface JiraRoutesOptions {
@@ -56,6 +58,8 @@ export interface JiraRoutesOptions {
   readonly metrics?: Metrics;
   /** The delivery buckets; absent: no rate limit on the API. */
   readonly rateLimits?: RateLimitStore;
+  /** Breakers; the API uses `<tenant>/jira-api`. Absent: no breaker. */
+  readonly breakers?: CircuitBreakers;
   readonly clock: Clock;
   /** The connector the egress guard wraps (tests); default undici's. */
   readonly connectorFactory?: ConnectorFactory;
@@ -286,7 +290,12 @@ export async function jiraRoutes(app: FastifyInstance, options: JiraRoutesOption
         await admit(tenantId);
         const attempt = attemptSignal(new AbortController().signal, jiraEgressPolicy.attemptDeadlineMs);
         try {
-          const created = await client.createIssue(issueFieldsOf(body), attempt.signal);
+          const created = await throughBreaker(
+            options.breakers,
+            breakerKey(tenantId, "jira-api"),
+            "Jira",
+            () => client.createIssue(issueFieldsOf(body), attempt.signal),
+          );
           const answer: JiraIssueAnswer = {
             key: created.key,
             id: created.id,

@@ -25,6 +25,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config, ServiceNowProviderConfig } from "../config/config.ts";
+import { breakerKey, type CircuitBreakers } from "../delivery/circuit-breakers.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
 import { maxShortDescriptionChars } from "../destinations/servicenow/render-incident.ts";
@@ -45,6 +46,7 @@ import { bearerChecker } from "../http/bearer-auth.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
 import type { RateLimitStore } from "../ports/rate-limit-store.ts";
+import { throughBreaker } from "./api-breaker.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
 
 export interface ServiceNowRoutesOptions {
@@ -54,6 +56,8 @@ export interface ServiceNowRoutesOptions {
   readonly keys: KeyStore;
   /** The delivery buckets; absent: no rate limit on the API. */
   readonly rateLimits?: RateLimitStore;
+  /** Breakers; the API uses `<tenant>/servicenow-api`. Absent: no breaker. */
+  readonly breakers?: CircuitBreakers;
   readonly clock: Clock;
   /** The connector the egress guard wraps (tests); default undici's. */
   readonly connectorFactory?: ConnectorFactory;
@@ -359,7 +363,12 @@ export async function serviceNowRoutes(
     // answer is kept for the Idempotency-Key retry. The deadline bounds it.
     const attempt = attemptSignal(neverAborted, serviceNowEgressPolicy.attemptDeadlineMs);
     try {
-      return await fn(client, attempt.signal);
+      return await throughBreaker(
+        options.breakers,
+        breakerKey(tenantId, "servicenow-api"),
+        "ServiceNow",
+        () => fn(client, attempt.signal),
+      );
     } catch (err) {
       throw providerHttpError(err, recordCall);
     } finally {
