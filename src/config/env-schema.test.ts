@@ -199,7 +199,7 @@ describe("env vars", () => {
       'env ZEN_TOLERANCE_SECONDS: expected a positive integer from 1 to 86400, got "0"',
       'env ZEN_IDEMPOTENCY_TTL: expected a duration like 30s, 5m, 12h, 7d or plain seconds, got "forever"',
       'env ZEN_COMMIT_WINDOW_MS: expected a non-negative integer from 0 to 1000, got "5000"',
-      'env ZEN_LEASE_MS: expected a positive integer from 1000 to 3600000, got "10"',
+      'env ZEN_LEASE_MS: expected a positive integer from 35000 to 3600000, got "10"',
       'env ZEN_MAX_LEASES: expected a positive integer from 1 to 100, got "0"',
       'env ZEN_CONCURRENCY: expected a positive integer, got "many"',
       'env ZEN_POLL_INTERVAL_MS: expected a positive integer, got "1.5"',

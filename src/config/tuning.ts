@@ -40,9 +40,10 @@ export const tuningKnobs = {
    * How long a worker owns a leased job. Default 60 s: twice the default 30 s destination timeout, so
    * a slow but healthy send is never re-leased to a second worker (a duplicate delivery, and a lease
    * expiry counted towards poison-pill quarantine); the slack covers guards, rendering and the ack
-   * write. Every destination's `timeoutMs` must stay below it (checked at load).
+   * write. Every destination's `timeoutMs` must stay below it (checked at load). At least 35 s: the
+   * 30 s attempt deadline plus the worker's 5 s margin (`leaseMarginMs` in delivery/worker.ts).
    */
-  leaseMs: knob("ZEN_LEASE_MS", integer({ min: second, max: hour }), 60 * second),
+  leaseMs: knob("ZEN_LEASE_MS", integer({ min: 35 * second, max: hour }), 60 * second),
   /** Lease expiries before a job is quarantined as a poison pill. Default 5. */
   maxLeases: knob("ZEN_MAX_LEASES", integer({ min: 1, max: 100 }), 5),
   /** Deliveries in flight per worker process. Default 16. */
