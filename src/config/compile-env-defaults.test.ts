@@ -69,7 +69,7 @@ tenants:
     assert.equal(destination.table, "u_alerts");
   });
 
-  it("reports a default timeout above a short lease at the env var", () => {
+  it("reports a lease below the 35 s floor at the env var", () => {
     assert.deepEqual(
       problemsOf(() => loadConfig({ env: { ...envServiceNow, ZEN_LEASE_MS: "20000" } })),
       [
