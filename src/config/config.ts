@@ -312,7 +312,7 @@ export interface Config {
     readonly dlqRetentionMs: number;
     /** SQLite `synchronous` pragma (`ZEN_SQLITE_SYNCHRONOUS`, `full`). */
     readonly sqliteSynchronous: "full" | "normal";
-    /** Run the SQLite store on a worker thread (`ZEN_SQLITE_WORKER`, true). */
+    /** Run the SQLite store on a worker thread (`ZEN_SQLITE_WORKER`, false). */
     readonly sqliteWorker: boolean;
   };
   readonly egress: {

@@ -29,7 +29,7 @@ describe("env vars", () => {
       pollIntervalMs: 1_000,
       dlqRetentionMs: 7 * 86_400_000,
       sqliteSynchronous: "full",
-      sqliteWorker: true,
+      sqliteWorker: false,
     });
     assert.deepEqual(config.egress, { allowPrivate: false, allowCidrs: [] });
     assert.deepEqual(config.guards, {
@@ -67,7 +67,7 @@ describe("env vars", () => {
         ZEN_POLL_INTERVAL_MS: "250",
         ZEN_MAX_RETRY_AFTER: "1h30m",
         ZEN_SQLITE_SYNCHRONOUS: "normal",
-        ZEN_SQLITE_WORKER: "false",
+        ZEN_SQLITE_WORKER: "true",
       },
     });
     assert.equal(config.port, 9090);
@@ -95,7 +95,7 @@ describe("env vars", () => {
     assert.equal(config.queue.pollIntervalMs, 250);
     assert.equal(config.queue.maxRetryAfterMs, 5_400_000);
     assert.equal(config.queue.sqliteSynchronous, "normal");
-    assert.equal(config.queue.sqliteWorker, false);
+    assert.equal(config.queue.sqliteWorker, true);
   });
 
   it("treats an empty variable as unset", () => {

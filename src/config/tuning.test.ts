@@ -10,13 +10,13 @@ const load = (yaml: string, env: Record<string, string> = {}) =>
 describe("settings: block", () => {
   it("sets tuning knobs from the file, durations as text and numbers as numbers", () => {
     const config = load(
-      "settings:\n  bodyLimitBytes: 2048\n  idempotencyTtl: 2h\n  maxRetryAfter: 90\n  sqliteSynchronous: normal\n  sqliteWorker: false\n",
+      "settings:\n  bodyLimitBytes: 2048\n  idempotencyTtl: 2h\n  maxRetryAfter: 90\n  sqliteSynchronous: normal\n  sqliteWorker: true\n",
     );
     assert.equal(config.intake.bodyLimitBytes, 2048);
     assert.equal(config.intake.idempotencyTtlMs, 7_200_000);
     assert.equal(config.queue.maxRetryAfterMs, 90_000);
     assert.equal(config.queue.sqliteSynchronous, "normal");
-    assert.equal(config.queue.sqliteWorker, false, "a YAML boolean for an on/off knob");
+    assert.equal(config.queue.sqliteWorker, true, "a YAML boolean for an on/off knob");
     assert.equal(config.queue.leaseMs, 60_000, "unset knobs keep their default");
   });
 

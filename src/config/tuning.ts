@@ -55,11 +55,14 @@ export const tuningKnobs = {
   /** SQLite `synchronous` pragma. Default `full`: a 2xx survives power loss, not just a process crash. */
   sqliteSynchronous: knob("ZEN_SQLITE_SYNCHRONOUS", oneOf(["full", "normal"]), "full"),
   /**
-   * Run the SQLite store on a worker thread (src/adapters/sqlite/worker/), so statements, commits and
-   * checkpoints do not hold up request parsing and verification. Default true: same semantics and
-   * durability, higher intake throughput (see the adapter's header); false keeps it on the main thread.
+   * Run the SQLite store on a worker thread (src/adapters/sqlite/worker/): same semantics and
+   * durability, and statements, commits and checkpoints no longer hold up the event loop (half the
+   * main thread's CPU per request). Default false: on the 2-core benchmark machine intake is bound by
+   * the store's disk writes, not the event loop, and the thread hop costs ~10% more CPU per request,
+   * so in-thread was 3–10% faster (`npm run bench` with `BENCH_VARIANTS=ZEN_SQLITE_WORKER=true`). Worth
+   * trying where the disk is fast and cores are free, or to keep the event loop free under intake load.
    */
-  sqliteWorker: knob("ZEN_SQLITE_WORKER", boolean, true),
+  sqliteWorker: knob("ZEN_SQLITE_WORKER", boolean, false),
 } as const;
 
 export type TuningKey = keyof typeof tuningKnobs;

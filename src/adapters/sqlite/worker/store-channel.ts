@@ -136,8 +136,6 @@ export class StoreChannel {
     this.outbox = [];
     if (calls.length === 0 || this.failure) return;
     const now = this.bridgedClock?.now();
-    TMP.posts++;
-    TMP.calls += calls.length;
     try {
       this.worker.postMessage(batchOf(now, calls));
     } catch {
@@ -153,8 +151,6 @@ export class StoreChannel {
   }
 
   private receive(messages: readonly WorkerMessage[]): void {
-    TMP.recv++;
-    TMP.recvMsgs += messages.length;
     for (const message of messages) {
       switch (message.kind) {
         case "reply":
@@ -228,11 +224,6 @@ export class StoreChannel {
   }
 }
 
-const TMP = { posts: 0, calls: 0, recv: 0, recvMsgs: 0 };
-if (process.env.ZEN_TMP_STATS)
-  setInterval(() => {
-    process.stderr.write(`TMPSTATS ${JSON.stringify(TMP)}\n`);
-  }, 1000).unref();
 function batchOf(now: number | undefined, calls: readonly CallMessage[]): CallBatch {
   return now === undefined ? { calls } : { now, calls };
 }

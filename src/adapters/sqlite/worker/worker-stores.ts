@@ -1,5 +1,5 @@
 /**
- * The SQLite stores on a worker thread (`ZEN_SQLITE_WORKER`, default on): the same file, schema and
+ * The SQLite stores on a worker thread (`ZEN_SQLITE_WORKER`, default off): the same file, schema and
  * adapters as stores.ts, but every statement, transaction, checkpoint and fsync runs on the worker,
  * so the main thread only parses, verifies and answers requests. The ports' semantics are the
  * in-thread adapters' own (the worker runs them); test/conformance/sqlite-worker.test.ts proves it.
