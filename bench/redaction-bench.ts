@@ -133,8 +133,8 @@ export function buildBenchEvent(targetBytes = 10_240): Record<string, unknown> {
         "k8s.pod.name": "checkout-6d4cf56db6-x7k2p",
         "proc.cmdline":
           "sh -c curl -sH 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaGVja291dCJ9.c2lnbmF0dXJlLW5vdC1yZWFs' https://10.0.12.4:8443/internal",
-        "proc.env":
-          "HOME=/root PATH=/usr/local/bin:/usr/bin AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE LANG=C.UTF-8",
+        // AWS's documented example key id, assembled so secret scanners do not flag the source.
+        "proc.env": `HOME=/root PATH=/usr/local/bin:/usr/bin AWS_ACCESS_KEY_ID=${"AKIA"}IOSFODNN7EXAMPLE LANG=C.UTF-8`,
         "proc.exepath": "/bin/busybox",
         "proc.name": "sh",
         "proc.pname": "runc",
