@@ -26,6 +26,7 @@ import type { TrailStore } from "./ports/trail.ts";
 import { type Respond, ZenCommands } from "./slack/commands.ts";
 import { BlockActionsDispatcher } from "./slack/interaction-dispatch.ts";
 import type { BlockActionsHandler } from "./slack/interactions.ts";
+import { SlackSocketMode } from "./slack/socket-mode.ts";
 
 export interface ServiceRoles {
   /** Serve `/webhooks/...` (false for `zen worker`). */
@@ -163,6 +164,15 @@ export async function startService(
     ...(deps.slack?.respond && { respond: deps.slack.respond }),
   });
   const slackInteractions = new BlockActionsDispatcher(deps.slack?.blockActionHandlers ?? [], logger);
+  const slackSocketMode = roles.intake
+    ? new SlackSocketMode({
+        config,
+        intake,
+        commands: slackCommands,
+        interactions: slackInteractions,
+        logger,
+      })
+    : undefined;
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
@@ -218,6 +228,7 @@ export async function startService(
   integrations.start();
   worker?.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  slackSocketMode?.start();
   logger.info(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
     "zen-integrations started",
@@ -236,6 +247,8 @@ export async function startService(
       clearInterval(housekeeping);
       clearInterval(bucketCleanup);
       logger.info("shutting down: intake closed, finishing in-flight deliveries");
+      // The socket first: no new Slack envelopes, and those in hand are committed and acked.
+      await slackSocketMode?.stop();
       const graceMs = options?.graceMs ?? defaultShutdownGraceMs;
       // Stop leasing now, not after the HTTP drain: sends already running get the grace period.
       const workerStopped = worker?.stop({ graceMs });
