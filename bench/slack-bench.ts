@@ -15,7 +15,8 @@
  * Then a paced (open-loop) run of both at half of Bolt's measured maximum compares latency at equal load.
  *
  * Environment: BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_PACED_S (10), BENCH_CONNECTIONS (64),
- * BENCH_ROUNDS (2), BENCH_SLACK_POOL (pre-signed requests, 250 000).
+ * BENCH_ROUNDS (2), BENCH_SLACK_POOL (pre-signed requests, 250 000). Every `ZEN_*` variable of this
+ * process is passed on to our service (knob experiments, e.g. `ZEN_SQLITE_SYNCHRONOUS=normal`).
  *
  * `tsx bench/slack-bench.ts --bolt` runs the Bolt server itself (the child), printing `{"url":…}`.
  */
@@ -167,6 +168,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** This process's `ZEN_*` variables, for our service (its data dir is ours). */
+function tuningEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith("ZEN_") && name !== "ZEN_DATA_DIR" && name !== "ZEN_CONFIG" && value !== undefined) {
+      env[name] = value;
+    }
+  }
+  return env;
+}
+
 async function measure(
   server: Server,
   phase: "max" | "paced",
@@ -192,7 +204,7 @@ async function measure(
 async function main(): Promise<void> {
   console.log(`\n== Slack Events intake: zen vs @slack/bolt HTTPReceiver ==`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "unknown"}, node ${process.version}`);
-  console.log(`settings: ${JSON.stringify(settings)}`);
+  console.log(`settings: ${JSON.stringify(settings)}; service env: ${JSON.stringify(tuningEnv())}`);
   const signStarted = performance.now();
   const pool = buildPool(settings.poolSize);
   console.log(
@@ -209,7 +221,7 @@ async function main(): Promise<void> {
       dataDir: join(workDir, "zen"),
       // At `info` every accepted request writes a log line, which would be measured too.
       logLevel: "warn",
-      env: { SLACK_SIGNING_SECRET: signingSecret },
+      env: { ...tuningEnv(), SLACK_SIGNING_SECRET: signingSecret },
     });
     const servers: Server[] = [
       { name: "bolt", url: bolt.url, pid: bolt.pid, cursor: new PoolCursor(pool) },
