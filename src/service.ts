@@ -23,6 +23,10 @@ import { type Clock, systemClock } from "./ports/clock.ts";
 import type { KeyStore } from "./ports/key-store.ts";
 import type { Queue } from "./ports/queue.ts";
 import type { TrailStore } from "./ports/trail.ts";
+import { type Respond, ZenCommands } from "./slack/commands.ts";
+import { BlockActionsDispatcher } from "./slack/interaction-dispatch.ts";
+import type { BlockActionsHandler } from "./slack/interactions.ts";
+import { SlackSocketMode } from "./slack/socket-mode.ts";
 
 export interface ServiceRoles {
   /** Serve `/webhooks/...` (false for `zen worker`). */
@@ -54,6 +58,14 @@ export interface RunningService {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** What the Slack source needs from outside the config. */
+export interface SlackServiceDeps {
+  /** Handlers of `block_actions` clicks, by `action_id` prefix (approvals, …). */
+  readonly blockActionHandlers?: readonly BlockActionsHandler[];
+  /** Posts late slash-command answers to `response_url` (SlackApi.respond). */
+  readonly respond?: Respond;
+}
+
 /** How long shutdown waits for in-flight deliveries before releasing them to another worker. */
 export const defaultShutdownGraceMs = 10_000;
 
@@ -62,7 +74,7 @@ const housekeepingIntervalMs = 60_000;
 
 export async function startService(
   config: Config,
-  deps: { logger: Logger; clock?: Clock; roles?: ServiceRoles },
+  deps: { logger: Logger; clock?: Clock; roles?: ServiceRoles; slack?: SlackServiceDeps },
 ): Promise<RunningService> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -144,12 +156,32 @@ export async function startService(
     clock,
     integrations,
   });
+  const slackCommands = new ZenCommands({
+    queue,
+    integrations,
+    breakers: () => breakerSnapshot(config, breakers),
+    logger,
+    ...(deps.slack?.respond && { respond: deps.slack.respond }),
+  });
+  const slackInteractions = new BlockActionsDispatcher(deps.slack?.blockActionHandlers ?? [], logger);
+  const slackSocketMode = roles.intake
+    ? new SlackSocketMode({
+        config,
+        intake,
+        commands: slackCommands,
+        interactions: slackInteractions,
+        logger,
+      })
+    : undefined;
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
     webhooks: roles.intake ? { intake, metrics } : undefined,
     ...(roles.intake && { servicenow: { config, keys: keyStore, rateLimits, breakers, clock } }),
     ...(roles.intake && { jira: { config, keys: keyStore, rateLimits, breakers, clock, intake, metrics } }),
+    ...(roles.intake && {
+      slack: { config, intake, metrics, logger, commands: slackCommands, interactions: slackInteractions },
+    }),
     health: {
       queue,
       metrics,
@@ -196,6 +228,7 @@ export async function startService(
   integrations.start();
   worker?.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  slackSocketMode?.start();
   logger.info(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
     "zen-integrations started",
@@ -214,6 +247,8 @@ export async function startService(
       clearInterval(housekeeping);
       clearInterval(bucketCleanup);
       logger.info("shutting down: intake closed, finishing in-flight deliveries");
+      // The socket first: no new Slack envelopes, and those in hand are committed and acked.
+      await slackSocketMode?.stop();
       const graceMs = options?.graceMs ?? defaultShutdownGraceMs;
       // Stop leasing now, not after the HTTP drain: sends already running get the grace period.
       const workerStopped = worker?.stop({ graceMs });
@@ -224,6 +259,7 @@ export async function startService(
       await app.close();
       clearTimeout(cutStalled);
       const result = await workerStopped;
+      await slackCommands.settle();
       await destinations.close();
       await stores.close();
       logger.info({ released: result?.released ?? 0 }, "shutdown complete");
