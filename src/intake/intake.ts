@@ -233,20 +233,19 @@ export class Intake {
       receivedAt: new Date(now).toISOString(),
     };
     const match = matchRoutes(tenant, event);
+    // One entry for the intake decision and its routing: each trail row is a write on the hot path.
     const trail: TrailEntry[] = [
       {
         tenant: tenant.id,
         eventId,
         at: now,
         stage: "received",
-        detail: { source: config.id, type: eventType },
-      },
-      {
-        tenant: tenant.id,
-        eventId,
-        at: now,
-        stage: "routed",
-        detail: { routes: match.routes.map(String), destinations: match.destinations },
+        detail: {
+          source: config.id,
+          type: eventType,
+          routes: match.routes.map(String),
+          destinations: match.destinations,
+        },
       },
     ];
     const result = await this.deps.queue.enqueue({
