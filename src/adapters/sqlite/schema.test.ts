@@ -122,7 +122,9 @@ describe("schema migrations", () => {
     try {
       assert.equal(stores.database.handle.pragma("user_version", { simple: true }), schemaVersion);
       const tables = stores.database.handle
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
         .pluck()
         .all();
       assert.deepEqual(tables, ["dlq", "events", "jobs", "key_store", "trail"]);
