@@ -269,7 +269,10 @@ export class Intake {
     for (const destination of match.destinations) {
       this.deps.metrics.enqueued.inc({ tenant: tenant.id, destination });
     }
-    this.deps.logger.info({ ...logFields, destinations: match.destinations }, "intake accepted");
+    // debug, not info: at intake rates one info line per request costs ~25 µs of the event loop (as much
+    // as the durable commit). Each acceptance is counted (zen_intake_requests_total{outcome="accepted"},
+    // zen_enqueued_total) and recorded durably in the event trail (`zen trace`), which info would repeat.
+    this.deps.logger.debug({ ...logFields, destinations: match.destinations }, "intake accepted");
     return { status: "accepted", eventId, deliveries: match.destinations.length };
   }
 }
