@@ -137,8 +137,8 @@ async function startServiceChild(
   return startChildService({
     dataDir: join(workDir, slug),
     configPath,
-    // At `info` every accepted request writes a log line, which would be measured too.
-    logLevel: "warn",
+    // The default level, so the bench measures what runs in production (per-request lines are debug).
+    logLevel: "info",
     env: {
       BENCH_GH_SECRET: benchSecret,
       BENCH_SINK_SECRET: sinkSecret,

@@ -476,7 +476,7 @@ describe("admin API (ZEN_ADMIN_TOKEN set)", () => {
     assert.equal(trace.tenant, "acme");
     assert.equal(trace.eventId, fanoutId);
     assert.equal(trace.event?.type, "fanout");
-    const routed = trace.trail.find((e) => e.stage === "routed");
+    const routed = trace.trail.find((e) => e.stage === "received");
     assert.deepEqual(routed?.detail?.destinations, ["ok", "reject-a", "slow"]);
 
     assert.deepEqual(Object.keys(trace.destinations).sort(), ["ok", "reject-a", "slow"]);

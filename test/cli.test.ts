@@ -570,7 +570,11 @@ describe("zen dlq and zen trace (on a data dir with real DLQ entries)", () => {
       assert.equal(out[1], "  → hook: delivered — delivered on attempt 1");
       assert.equal(out[2], "  trail:");
       const stages = out.slice(3).map((l) => l.trim().split(" ")[1]);
-      assert.deepEqual(stages.slice(0, 2), ["received", "routed"]);
+      assert.deepEqual(stages.slice(0, 2), ["received", "attempt"]);
+      assert.match(
+        out[3] ?? "",
+        / received \{"source":"gh","type":"push","routes":\[.*\],"destinations":\["hook"\]\}$/,
+      );
       assert.ok(
         out.some((l) =>
           / attempt hook #1 \{"outcome":"dead_lettered","statusCode":400,.*"reason":"validation_failed"\}$/.test(

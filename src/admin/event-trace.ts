@@ -31,7 +31,10 @@ export async function traceEvent(
   if (!event && entries.length === 0 && jobs.length === 0) return undefined;
 
   const destinations: Record<string, { state: DestinationState; detail: string }> = {};
-  const routed = entries.find((e) => e.stage === "routed");
+  // The intake entry names the destinations (`received`; older trails have a separate `routed`).
+  const routed = entries.find(
+    (e) => Array.isArray(e.detail?.destinations) && (e.stage === "received" || e.stage === "routed"),
+  );
   const routedTo = routed?.detail?.destinations;
   if (Array.isArray(routedTo)) {
     for (const id of routedTo) destinations[id] = { state: "unknown", detail: "routed" };

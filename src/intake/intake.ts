@@ -287,20 +287,19 @@ export class Intake {
       receivedAt: new Date(now).toISOString(),
     };
     const match = matchRoutes(tenant, event);
+    // One entry for the intake decision and its routing: each trail row is a write on the hot path.
     const trail: TrailEntry[] = [
       {
         tenant: tenant.id,
         eventId,
         at: now,
         stage: "received",
-        detail: { source: config.id, type: eventType },
-      },
-      {
-        tenant: tenant.id,
-        eventId,
-        at: now,
-        stage: "routed",
-        detail: { routes: match.routes.map(String), destinations: match.destinations },
+        detail: {
+          source: config.id,
+          type: eventType,
+          routes: match.routes.map(String),
+          destinations: match.destinations,
+        },
       },
     ];
     const result = await this.deps.queue.enqueue({
@@ -324,7 +323,10 @@ export class Intake {
     for (const destination of match.destinations) {
       this.deps.metrics.enqueued.inc({ tenant: tenant.id, destination });
     }
-    this.deps.logger.info({ ...logFields, destinations: match.destinations }, "intake accepted");
+    // debug, not info: at intake rates one info line per request costs ~25 µs of the event loop (as much
+    // as the durable commit). Each acceptance is counted (zen_intake_requests_total{outcome="accepted"},
+    // zen_enqueued_total) and recorded durably in the event trail (`zen trace`), which info would repeat.
+    this.deps.logger.debug({ ...logFields, destinations: match.destinations }, "intake accepted");
     return { status: "accepted", eventId, deliveries: match.destinations.length };
   }
 }

@@ -25,7 +25,11 @@ export interface DeliverySpec {
 
 export interface Submission {
   readonly event: ZenEvent;
-  /** `sha256(tenant:source:eventId)`; a second submission with a live key is a duplicate. */
+  /**
+   * `sha256(tenant:source:eventId)` of `event`; a second submission with a live key is a duplicate.
+   * Always derived from the event's tenant, source and id, so an adapter may dedupe on those instead
+   * (the SQLite adapter does: its event index is the dedupe index).
+   */
   readonly dedupeKey: string;
   readonly dedupeTtlMs: number;
   /** May be empty: the event is still recorded (and deduplicated) when no route matches. */

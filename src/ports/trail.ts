@@ -3,9 +3,9 @@
  * where it is and why. Adapters: SQLite, memory. Conformance: test/conformance/trail.conformance.ts.
  */
 export type TrailStage =
-  | "received" // intake accepted (detail: source, type)
+  | "received" // intake accepted (detail: source, type, matched routes and destinations or none)
   | "duplicate" // intake saw the dedupe key again
-  | "routed" // detail: matched routes and destinations (or none)
+  | "routed" // written before intake folded routing into `received`: detail routes, destinations
   | "attempt" // one delivery attempt: outcome, statusCode, durationMs, reason, nextDelayMs
   | "delayed" // rescheduled without charge: rate_limited / circuit_open
   | "delivered"

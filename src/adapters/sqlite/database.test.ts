@@ -33,7 +33,7 @@ describe("openDatabase", () => {
         )
         .pluck()
         .all();
-      assert.deepEqual(tables, ["dedupe_keys", "dlq", "events", "jobs", "key_store", "trail"]);
+      assert.deepEqual(tables, ["dlq", "events", "jobs", "key_store", "trail"]);
     } finally {
       await db.close();
     }

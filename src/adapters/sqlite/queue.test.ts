@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { makeSubmission } from "../../../test/conformance/fixtures.ts";
 import { FakeClock } from "../../ports/clock.ts";
 import type { LeasedJob } from "../../ports/queue.ts";
+import type { TrailEntry } from "../../ports/trail.ts";
 import { openSqliteStores, type SqliteStores } from "./stores.ts";
 
 describe("SqliteQueue on a real file", () => {
@@ -125,6 +126,44 @@ describe("SqliteQueue on a real file", () => {
       ["e1"],
     );
     assert.deepEqual(commits, [2]);
+  });
+
+  it("keeps an event's trail after its body is pruned, until the trail itself is pruned", async () => {
+    const { queue, trail, database } = openStores();
+    const received: TrailEntry = { tenant: "acme", eventId: "e1", at: clock.now(), stage: "received" };
+    await queue.enqueue(
+      makeSubmission({ eventId: "e1", dedupeTtlMs: 1_000, trail: [received] }, clock.now()),
+    );
+    const job = (await queue.lease({ limit: 1, leaseMs: 1_000, maxLeases: 3 })).jobs[0] as LeasedJob;
+    assert.equal(await queue.complete(job), true);
+    const delivered: TrailEntry = { tenant: "acme", eventId: "e1", at: clock.now() + 10, stage: "delivered" };
+    await trail.append([delivered]);
+
+    clock.advance(1_000);
+    assert.deepEqual(await queue.prune({ dlqRetentionMs: 60_000 }), { dedupeKeys: 1, dlq: 0, events: 1 });
+    assert.equal(await queue.getEvent("acme", "e1"), undefined, "the body is gone");
+    assert.deepEqual(await trail.list("acme", "e1"), [received, delivered], "the trail is not");
+    // A new submission of the same id is a new event; its trail joins the old one.
+    const again: TrailEntry = { tenant: "acme", eventId: "e1", at: clock.now(), stage: "received" };
+    const result = await queue.enqueue(makeSubmission({ eventId: "e1", trail: [again] }, clock.now()));
+    assert.equal(result.status, "enqueued");
+    assert.deepEqual(await trail.list("acme", "e1"), [received, delivered, again]);
+
+    assert.equal(await trail.prune(clock.now()), 2);
+    assert.deepEqual(await trail.list("acme", "e1"), [again]);
+    const bodiless = database.handle.prepare("SELECT COUNT(*) FROM events WHERE body IS NULL").pluck();
+    assert.equal(bodiless.get(), 0, "the old row went with its trail");
+  });
+
+  it("does not take a trail-only entry for a dedupe key", async () => {
+    const { queue, trail } = openStores();
+    const early: TrailEntry = { tenant: "acme", eventId: "e1", at: clock.now(), stage: "duplicate" };
+    await trail.append([early]);
+    assert.equal(await queue.getEvent("acme", "e1"), undefined);
+    const result = await queue.enqueue(makeSubmission({ eventId: "e1" }, clock.now()));
+    assert.equal(result.status, "enqueued");
+    assert.equal((await queue.getEvent("acme", "e1"))?.id, "e1");
+    assert.deepEqual(await trail.list("acme", "e1"), [early]);
   });
 
   it("answers ping false once the file is closed", async () => {

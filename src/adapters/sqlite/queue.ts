@@ -28,11 +28,10 @@ import type {
   RescheduleOptions,
   Submission,
 } from "../../ports/queue.ts";
-import type { TrailEntry } from "../../ports/trail.ts";
 import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { type DlqRow, type JobRow, jobColumns, parseEvent, parseRowId, toDlqEntry, toJob } from "./rows.ts";
-import { prepareTrailWriter } from "./trail-store.ts";
+import { TrailWriter } from "./trail-store.ts";
 
 export interface SqliteQueueOptions {
   /** The shared store file (see `openDatabase`). Not closed by {@link SqliteQueue.close}. */
@@ -72,14 +71,14 @@ export class SqliteQueue implements Queue {
   private readonly clock: Clock;
   private readonly newLeaseToken: () => string;
   private readonly listeners = new Set<() => void>();
-  private readonly writeTrail: (entries: readonly TrailEntry[]) => void;
+  private readonly trail: TrailWriter;
   private readonly sql: ReturnType<typeof prepareStatements>;
 
   constructor(options: SqliteQueueOptions) {
     this.db = options.db;
     this.clock = options.clock ?? systemClock;
     this.newLeaseToken = options.newLeaseToken ?? randomUUID;
-    this.writeTrail = prepareTrailWriter(options.db);
+    this.trail = new TrailWriter(options.db.handle);
     this.sql = prepareStatements(options.db.handle);
   }
 
@@ -203,16 +202,18 @@ export class SqliteQueue implements Queue {
     const replayed = await this.db.batcher.submit(() => {
       const now = this.clock.now();
       // The trail says "replayed" in the same commit that requeues, so a trace never misses it.
-      this.writeTrail(
-        this.sql.dlqToReplay.all(params).map((row) => ({
-          tenant: row.tenant,
-          eventId: row.event_id,
-          at: now,
-          stage: "replayed" as const,
-          destination: row.destination,
-          detail: { previousReason: row.reason },
-        })),
-      );
+      for (const row of this.sql.dlqToReplay.all(params)) {
+        this.trail.forEventRow(row.event_row, [
+          {
+            tenant: row.tenant,
+            eventId: row.event_id,
+            at: now,
+            stage: "replayed",
+            destination: row.destination,
+            detail: { previousReason: row.reason },
+          },
+        ]);
+      }
       if (params.id === null) {
         this.sql.requeueDlq.run({ ...params, now });
         return this.sql.deleteDlq.run(params).changes;
@@ -239,10 +240,11 @@ export class SqliteQueue implements Queue {
   }): Promise<{ dedupeKeys: number; dlq: number; events: number }> {
     return this.db.batcher.submit(() => {
       const now = this.clock.now();
-      // Order matters: DLQ rows go first so the events they held are freed in the same pass.
-      const dedupeKeys = this.sql.pruneDedupe.run(now).changes;
+      // Order matters: windows close first and DLQ rows go next, so the events they held are freed in
+      // the same pass. An event with trail rows keeps its (bodiless) row until the trail is pruned.
+      const dedupeKeys = this.sql.closeDedupeWindows.run(now).changes;
       const dlq = this.sql.pruneDlq.run(now - options.dlqRetentionMs).changes;
-      const events = this.sql.pruneEvents.run(now).changes;
+      const events = this.sql.deleteEvents.run().changes + this.sql.dropEventBodies.run().changes;
       return { dedupeKeys, dlq, events };
     });
   }
@@ -273,22 +275,28 @@ export class SqliteQueue implements Queue {
   private enqueueNow(submission: Submission): EnqueueResult {
     const now = this.clock.now();
     const keepUntil = now + submission.dedupeTtlMs;
-    if (this.sql.claimDedupe.run({ key: submission.dedupeKey, expiresAt: keepUntil, now }).changes === 0) {
+    const { event } = submission;
+    // The dedupe key is the event's (tenant, source, id), which `submission.dedupeKey` is derived from
+    // (src/ports/queue.ts): looked up in `events_identity`, the index the event row goes into anyway.
+    // Check and insert run in one write of the single writer, so no other submission slips between.
+    if (this.sql.liveDedupe.get(event.tenant, event.id, event.source, now) !== undefined) {
       return { status: "duplicate" };
     }
-    const { event } = submission;
-    // Serialized inside the write on purpose: an event that cannot be stored rolls back the dedupe
-    // claim above with it (the savepoint), so a corrected resubmission is not taken for a duplicate.
+    // Serialized before the insert: an event that cannot be stored leaves no row, so no dedupe key.
+    const body = JSON.stringify(event);
     const eventRow = Number(
-      this.sql.insertEvent.run(event.tenant, event.source, event.id, JSON.stringify(event), now, keepUntil)
-        .lastInsertRowid,
+      this.sql.insertEvent.run(event.tenant, event.source, event.id, body, now, keepUntil).lastInsertRowid,
     );
     const jobIds = submission.deliveries.map((d) =>
       String(
         this.sql.insertJob.run(eventRow, d.destination, d.idempotencyKey, now, now, now).lastInsertRowid,
       ),
     );
-    if (submission.trail) this.writeTrail(submission.trail);
+    if (submission.trail) {
+      const own = submission.trail.every((e) => e.tenant === event.tenant && e.eventId === event.id);
+      if (own) this.trail.forEventRow(eventRow, submission.trail);
+      else this.trail.append(submission.trail);
+    }
     return { status: "enqueued", jobIds };
   }
 
@@ -381,11 +389,12 @@ function filterSelector(filter: DlqFilter): DlqSelector {
 
 function prepareStatements(h: BetterSqlite3.Database) {
   return {
-    claimDedupe: h.prepare<[{ key: string; expiresAt: number; now: number }]>(
-      // An expired key counts as absent: the upsert takes it over; a live one is left alone.
-      `INSERT INTO dedupe_keys (key, expires_at) VALUES (@key, @expiresAt)
-       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe_keys.expires_at <= @now`,
-    ),
+    // A live dedupe key: a row of this identity whose window is still open (expired counts as absent).
+    liveDedupe: h
+      .prepare<[string, string, string, number], number>(
+        "SELECT 1 FROM events WHERE tenant = ? AND event_id = ? AND source = ? AND keep_until > ? LIMIT 1",
+      )
+      .pluck(),
     insertEvent: h.prepare<[string, string, string, string, number, number]>(
       "INSERT INTO events (tenant, source, event_id, body, created_at, keep_until) VALUES (?, ?, ?, ?, ?, ?)",
     ),
@@ -456,7 +465,7 @@ function prepareStatements(h: BetterSqlite3.Database) {
     eventBody: h
       .prepare<[{ tenant: string; eventId: string; source: string | null }], string>(
         `SELECT body FROM events WHERE tenant = @tenant AND event_id = @eventId
-           AND (@source IS NULL OR source = @source)
+           AND (@source IS NULL OR source = @source) AND body IS NOT NULL
          ORDER BY id DESC LIMIT 1`,
       )
       .pluck(),
@@ -486,18 +495,28 @@ function prepareStatements(h: BetterSqlite3.Database) {
     deleteDlq: h.prepare<[DlqSelector]>(`DELETE FROM dlq WHERE ${dlqWhere}`),
     dlqToReplay: h.prepare<
       [DlqSelector],
-      { tenant: string; event_id: string; destination: string; reason: string }
-    >(`SELECT tenant, event_id, destination, reason FROM dlq WHERE ${dlqWhere} ORDER BY id`),
+      { event_row: number; tenant: string; event_id: string; destination: string; reason: string }
+    >(`SELECT event_row, tenant, event_id, destination, reason FROM dlq WHERE ${dlqWhere} ORDER BY id`),
     // By-id twins of the two above: `@id IS NULL OR id = @id` would scan instead of using the key.
     requeueDlqById: h.prepare<[{ id: number; now: number }]>(
       `INSERT INTO jobs (event_row, destination, idempotency_key, state, run_at, due_at, enqueued_at)
        SELECT event_row, destination, idempotency_key, 'ready', @now, @now, @now FROM dlq WHERE id = @id`,
     ),
     deleteDlqById: h.prepare<[number]>("DELETE FROM dlq WHERE id = ?"),
-    pruneDedupe: h.prepare<[number]>("DELETE FROM dedupe_keys WHERE expires_at <= ?"),
+    // keep_until 0 marks a closed window, so each closed key is counted once (schema.ts).
+    closeDedupeWindows: h.prepare<[number]>(
+      "UPDATE events SET keep_until = 0 WHERE keep_until > 0 AND keep_until <= ?",
+    ),
     pruneDlq: h.prepare<[number]>("DELETE FROM dlq WHERE failed_at < ?"),
-    pruneEvents: h.prepare<[number]>(
-      `DELETE FROM events WHERE keep_until <= ?
+    // Both select through the partial index events_closed_bodies (windows closed, body still there).
+    deleteEvents: h.prepare<[]>(
+      `DELETE FROM events WHERE keep_until = 0 AND body IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_row = events.id)
+         AND NOT EXISTS (SELECT 1 FROM dlq WHERE dlq.event_row = events.id)
+         AND NOT EXISTS (SELECT 1 FROM trail WHERE trail.event_row = events.id)`,
+    ),
+    dropEventBodies: h.prepare<[]>(
+      `UPDATE events SET body = NULL WHERE keep_until = 0 AND body IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_row = events.id)
          AND NOT EXISTS (SELECT 1 FROM dlq WHERE dlq.event_row = events.id)`,
     ),

@@ -1,11 +1,17 @@
-/** The event trail in the shared SQLite file. Appends are group-committed with every other write. */
+/**
+ * The event trail in the shared SQLite file. Appends are group-committed with every other write.
+ *
+ * Each trail row hangs under its event's row in `events` (`event_row`), not under (tenant, event id):
+ * the intake entries are written with the event, under the row id it just got, so they append at the
+ * end of the table and of `trail_event` instead of landing at a random place in a text index. Entries
+ * appended later (attempts, duplicates, replays) find the event's newest row through `events_identity`
+ * (a read); an entry for an event that was never stored gets a trail-only identity row.
+ */
 import type BetterSqlite3 from "better-sqlite3";
 import type { TrailEntry, TrailStage, TrailStore } from "../../ports/trail.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface TrailRow {
-  readonly tenant: string;
-  readonly event_id: string;
   readonly at: number;
   readonly stage: string;
   readonly destination: string | null;
@@ -14,20 +20,36 @@ interface TrailRow {
 }
 
 /**
- * Prepares the trail INSERT on `db` and returns a synchronous writer. For use inside a batched write
- * (the queue records a submission's trail in the enqueue transaction).
+ * Synchronous trail writes, for use inside a batched write (the queue records a submission's trail
+ * in the enqueue transaction, a replay's in the replay transaction).
  */
-export function prepareTrailWriter(db: SqliteDatabase): (entries: readonly TrailEntry[]) => void {
-  const insert = db.handle.prepare<
-    [string, string, number, string, string | null, number | null, string | null]
-  >(
-    "INSERT INTO trail (tenant, event_id, at, stage, destination, attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  return (entries) => {
+export class TrailWriter {
+  private readonly insert: BetterSqlite3.Statement<
+    [number, number, string, string | null, number | null, string | null]
+  >;
+  private readonly newestRow: BetterSqlite3.Statement<[string, string], number | null>;
+  private readonly insertIdentity: BetterSqlite3.Statement<[string, string, number]>;
+
+  constructor(handle: BetterSqlite3.Database) {
+    this.insert = handle.prepare(
+      "INSERT INTO trail (event_row, at, stage, destination, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.newestRow = handle
+      .prepare<[string, string], number | null>(
+        "SELECT MAX(id) FROM events WHERE tenant = ? AND event_id = ?",
+      )
+      .pluck();
+    // keep_until 0: a trail-only row is no dedupe key; body NULL: there is no event to show.
+    this.insertIdentity = handle.prepare(
+      "INSERT INTO events (tenant, source, event_id, body, created_at, keep_until) VALUES (?, NULL, ?, NULL, ?, 0)",
+    );
+  }
+
+  /** Records entries under a known event row (they must all name that row's tenant and event id). */
+  forEventRow(eventRow: number, entries: readonly TrailEntry[]): void {
     for (const e of entries) {
-      insert.run(
-        e.tenant,
-        e.eventId,
+      this.insert.run(
+        eventRow,
         e.at,
         e.stage,
         e.destination ?? null,
@@ -35,7 +57,21 @@ export function prepareTrailWriter(db: SqliteDatabase): (entries: readonly Trail
         e.detail === undefined ? null : JSON.stringify(e.detail),
       );
     }
-  };
+  }
+
+  /** Records entries under the newest row of their (tenant, event id), creating one if there is none. */
+  append(entries: readonly TrailEntry[]): void {
+    let last: { tenant: string; eventId: string; row: number } | undefined;
+    for (const e of entries) {
+      if (last?.tenant !== e.tenant || last.eventId !== e.eventId) {
+        const row =
+          this.newestRow.get(e.tenant, e.eventId) ??
+          Number(this.insertIdentity.run(e.tenant, e.eventId, e.at).lastInsertRowid);
+        last = { tenant: e.tenant, eventId: e.eventId, row };
+      }
+      this.forEventRow(last.row, [e]);
+    }
+  }
 }
 
 export interface SqliteTrailStoreOptions {
@@ -46,32 +82,42 @@ export interface SqliteTrailStoreOptions {
 /** TrailStore on the shared file, listed by (at, insertion order). */
 export class SqliteTrailStore implements TrailStore {
   private readonly db: SqliteDatabase;
-  private readonly write: (entries: readonly TrailEntry[]) => void;
+  private readonly writer: TrailWriter;
   private readonly selectByEvent: BetterSqlite3.Statement<[string, string], TrailRow>;
   private readonly deleteBefore: BetterSqlite3.Statement<[number]>;
+  private readonly deleteOrphanIdentities: BetterSqlite3.Statement<[]>;
 
   constructor(options: SqliteTrailStoreOptions) {
     this.db = options.db;
-    this.write = prepareTrailWriter(options.db);
+    this.writer = new TrailWriter(options.db.handle);
     this.selectByEvent = options.db.handle.prepare<[string, string], TrailRow>(
-      `SELECT tenant, event_id, at, stage, destination, attempt, detail FROM trail
-       WHERE tenant = ? AND event_id = ? ORDER BY at, id`,
+      `SELECT t.at, t.stage, t.destination, t.attempt, t.detail FROM events e JOIN trail t ON t.event_row = e.id
+       WHERE e.tenant = ? AND e.event_id = ? ORDER BY t.at, t.id`,
     );
     this.deleteBefore = options.db.handle.prepare<[number]>("DELETE FROM trail WHERE at < ?");
+    // A row without body is kept only for its trail (see queue prune); with the trail gone, it goes.
+    this.deleteOrphanIdentities = options.db.handle.prepare<[]>(
+      `DELETE FROM events WHERE body IS NULL
+         AND NOT EXISTS (SELECT 1 FROM trail WHERE trail.event_row = events.id)`,
+    );
   }
 
   /** Resolves once the entries are committed. */
   async append(entries: readonly TrailEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.batcher.submit(() => this.write(entries));
+    await this.db.batcher.submit(() => this.writer.append(entries));
   }
 
   async list(tenant: string, eventId: string): Promise<readonly TrailEntry[]> {
-    return this.selectByEvent.all(tenant, eventId).map(toTrailEntry);
+    return this.selectByEvent.all(tenant, eventId).map((row) => toTrailEntry(tenant, eventId, row));
   }
 
   async prune(olderThanMs: number): Promise<number> {
-    return this.db.batcher.submit(() => this.deleteBefore.run(olderThanMs).changes);
+    return this.db.batcher.submit(() => {
+      const pruned = this.deleteBefore.run(olderThanMs).changes;
+      if (pruned > 0) this.deleteOrphanIdentities.run();
+      return pruned;
+    });
   }
 
   /** Commits pending writes; the shared handle stays open (`SqliteDatabase.close` closes it). */
@@ -80,10 +126,10 @@ export class SqliteTrailStore implements TrailStore {
   }
 }
 
-function toTrailEntry(row: TrailRow): TrailEntry {
+function toTrailEntry(tenant: string, eventId: string, row: TrailRow): TrailEntry {
   return {
-    tenant: row.tenant,
-    eventId: row.event_id,
+    tenant,
+    eventId,
     at: row.at,
     // Only our own code writes this column, always from the TrailStage union.
     stage: row.stage as TrailStage,
