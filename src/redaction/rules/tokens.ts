@@ -79,8 +79,10 @@ export const privateKeyRule: StringRule = {
   kinds: ["private_key"],
   needs: DASH,
   needsAny: 0,
+  minLength: 27,
   find(text: string, out: Matches, env: RuleEnv): void {
-    if (text.indexOf("-----BEGIN") === -1) return;
+    // "BEGIN" first: a search is as slow as its first character is common, and "-" is very common.
+    if (text.indexOf("BEGIN") === -1 || text.indexOf("-----BEGIN") === -1) return;
     pemBegin.lastIndex = 0;
     const ends = new EndLines(text);
     for (let m = pemBegin.exec(text); m !== null; m = pemBegin.exec(text)) {
@@ -147,8 +149,10 @@ export const jwtRule: StringRule = {
   kinds: ["jwt"],
   needs: DOT,
   needsAny: 0,
+  minLength: 9,
   find(text, out) {
-    if (text.indexOf("eyJ") === -1) return;
+    // "yJ", not "eyJ": a search is as slow as its first character is common ("e" is the commonest).
+    if (text.indexOf("yJ") === -1) return;
     addAll(text, jwtPattern, out, placeholders.token, "jwt");
   },
 };
@@ -161,6 +165,7 @@ export const slackTokenRule: StringRule = {
   kinds: ["slack_token"],
   needs: DASH,
   needsAny: 0,
+  minLength: 13,
   find(text, out) {
     if (text.indexOf("xox") === -1 && text.indexOf("xapp-") === -1) return;
     addAll(text, slackPattern, out, placeholders.slackToken, "slack_token");
@@ -175,8 +180,10 @@ export const githubTokenRule: StringRule = {
   kinds: ["github_token"],
   needs: UNDERSCORE,
   needsAny: 0,
+  minLength: 24,
   find(text, out) {
-    if (text.indexOf("gh") === -1 && text.indexOf("github_pat_") === -1) return;
+    // "_pat_", not "github_pat_": "g" is far more common than "_" as a first character to search for.
+    if (text.indexOf("gh") === -1 && text.indexOf("_pat_") === -1) return;
     addAll(text, githubPattern, out, placeholders.githubToken, "github_token");
   },
 };
@@ -194,6 +201,7 @@ export const gitlabTokenRule: StringRule = {
   kinds: ["gitlab_token"],
   needs: 0,
   needsAny: DASH | UPPER,
+  minLength: 25,
   find(text, out) {
     if (text.indexOf("gl") === -1 && text.indexOf("GR1348941") === -1) return;
     addAll(text, gitlabPattern, out, placeholders.gitlabToken, "gitlab_token");
@@ -229,6 +237,7 @@ export const awsKeyIdRule: StringRule = {
   kinds: ["aws_key"],
   needs: UPPER,
   needsAny: 0,
+  minLength: 20,
   find(text, out) {
     const last = text.length - 20;
     for (let i = text.indexOf("A"); i !== -1 && i <= last; i = text.indexOf("A", i + 1)) {
@@ -257,6 +266,7 @@ export const stripeKeyRule: StringRule = {
   kinds: ["stripe_key"],
   needs: UNDERSCORE,
   needsAny: 0,
+  minLength: 18,
   find(text, out) {
     if (text.indexOf("k_") === -1 && text.indexOf("whsec_") === -1) return;
     addAll(text, stripePattern, out, placeholders.apiKey, "stripe_key");
