@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { newTally } from "./kinds.ts";
-import { anchorOf, isNameChar, LearnedNamespaces } from "./learned-namespaces.ts";
+import { isNameChar, LearnedNamespaces } from "./learned-namespaces.ts";
 import { Matches, type RedactionFinding } from "./matches.ts";
 import { compileRedactionPolicy } from "./policy.ts";
 import type { StringRule } from "./rule.ts";
 import { commandLineRule, userInfoRule } from "./rules/credentials.ts";
 import { namespaceRule } from "./rules/namespaces.ts";
 import { createScanRun } from "./scan-string.ts";
+import { anchorOf, Needle } from "./search.ts";
 
 const runs = Number(process.env.REDACTION_PROPERTY_RUNS ?? 10_000);
 const policy = compileRedactionPolicy({ namespaces: { mode: "redact", allow: ["kube-system"] } });
@@ -237,4 +238,19 @@ test("the anchor of a name is its least common character", () => {
   assert.equal(anchorOf("payments"), 2); // y
   assert.equal(anchorOf("prod"), 0); // p is rarer than r, o and d
   assert.equal(anchorOf("kube-system"), 0); // k
+});
+
+test("a Needle finds what indexOf finds, from any position", () => {
+  const piece = fc.constantFrom(..."abkyz09-:\"_ ", "system:", "serviceaccount", "namespace");
+  fc.assert(
+    fc.property(
+      fc.array(piece, { minLength: 1, maxLength: 4 }).map((p) => p.join("")),
+      fc.array(piece, { maxLength: 30 }).map((p) => p.join("")),
+      fc.nat(40),
+      (needle, haystack, from) => {
+        assert.equal(new Needle(needle).indexIn(haystack, from), haystack.indexOf(needle, from));
+      },
+    ),
+    { numRuns: runs },
+  );
 });

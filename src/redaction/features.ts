@@ -27,7 +27,8 @@ export const TWO_COLONS = 1 << 12;
 export const THREE_DOTS = 1 << 13;
 export const SEMICOLON = 1 << 14;
 
-const table = new Uint16Array(128);
+/** Bits of every UTF-16 code unit (non-ASCII: none), so the per-character loop has no range check. */
+const table = new Uint16Array(65536);
 table[64] = AT;
 table[58] = COLON;
 table[46] = DOT;
@@ -65,12 +66,9 @@ export function scanFeatures(text: string): number {
   let dots = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 128) {
-      const b = table[c] as number;
-      if (b === COLON) colons++;
-      else if (b === DOT) dots++;
-      bits |= b;
-    }
+    bits |= table[c] as number;
+    if (c === 58) colons++;
+    else if (c === 46) dots++;
   }
   if (colons >= 2) bits |= TWO_COLONS;
   if (dots >= 3) bits |= THREE_DOTS;

@@ -217,9 +217,13 @@ class Walker {
     const entryKind =
       entryName === undefined ? undefined : this.enabledSecretKind(traitsOf(entryName).secretKind);
     const out: Record<string, unknown> = {};
+    // Until a key is renamed, `out` holds only original keys, which are distinct: no collision check.
+    let renamed = false;
     for (const key of Object.keys(obj)) {
       const value = obj[key];
-      const outKey = uniqueKey(out, this.key(key, path));
+      const redactedKey = this.key(key, path);
+      if (redactedKey !== key) renamed = true;
+      const outKey = renamed ? uniqueKey(out, redactedKey) : redactedKey;
       const at = pointer(path, outKey);
       const traits = traitsOf(key);
       let result: unknown;

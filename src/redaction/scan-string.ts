@@ -79,13 +79,42 @@ export const scanFlags = {
   mentionsOnly: 4,
 } as const;
 
+/**
+ * Per policy: for each feature set seen, the indexes of the rules whose feature conditions it meets
+ * (bounded: a policy sees a few hundred distinct sets). Saves testing every rule on every string.
+ */
+const rulesByFeatures = new WeakMap<CompiledRedactionPolicy, Map<number, Uint8Array>>();
+const maxFeatureSets = 4096;
+
+function rulesFor(policy: CompiledRedactionPolicy, features: number): Uint8Array {
+  let byFeatures = rulesByFeatures.get(policy);
+  if (byFeatures === undefined) {
+    byFeatures = new Map();
+    rulesByFeatures.set(policy, byFeatures);
+  }
+  let selected = byFeatures.get(features);
+  if (selected === undefined) {
+    const indexes: number[] = [];
+    policy.rules.forEach((rule, i) => {
+      if ((features & rule.needs) !== rule.needs) return;
+      if (rule.needsAny !== 0 && (features & rule.needsAny) === 0) return;
+      indexes.push(i);
+    });
+    selected = Uint8Array.from(indexes);
+    if (byFeatures.size >= maxFeatureSets) byFeatures.clear();
+    byFeatures.set(features, selected);
+  }
+  return selected;
+}
+
 function runRules(text: string, features: number, run: ScanRun): void {
   const rules = run.policy.rules;
+  const selected = rulesFor(run.policy, features);
   const out = run.matches;
-  for (let i = 0; i < rules.length; i++) {
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
     const rule = rules[i] as (typeof rules)[number];
-    if ((features & rule.needs) !== rule.needs || text.length < rule.minLength) continue;
-    if (rule.needsAny !== 0 && (features & rule.needsAny) === 0) continue;
+    if (text.length < rule.minLength) continue;
     out.priority = i;
     rule.find(text, out, run);
   }

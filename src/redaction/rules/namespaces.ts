@@ -10,6 +10,7 @@ import { isNameChar } from "../learned-namespaces.ts";
 import type { Matches } from "../matches.ts";
 import { isHashedNamespace } from "../namespace-labeler.ts";
 import type { RuleEnv, StringRule } from "../rule.ts";
+import { Needle } from "../search.ts";
 
 const label = "([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)";
 const pairPattern = new RegExp(
@@ -21,6 +22,8 @@ const shortFlag = new RegExp(`(?<![A-Za-z0-9_-])-n[ \\t]+${label}`, "g");
 const pathPattern = new RegExp(`(?<![A-Za-z0-9_])namespaces?/${label}`, "g");
 const serviceAccount = new RegExp(`system:serviceaccounts?:${label}`, "g");
 const kubeCli = /\b(?:kubectl|helm|oc|istioctl|linkerd|flux|argocd|velero|stern|kubens|k9s|kustomize|tkn)\b/;
+const namespaceWord = new Needle("namespace");
+const serviceAccountWord = new Needle("system:serviceaccount");
 const notNames: ReadonlySet<string> = new Set(["null", "true", "false", "none"]);
 
 function report(text: string, start: number, name: string, out: Matches, env: RuleEnv): void {
@@ -65,17 +68,17 @@ export const namespaceRule: StringRule = {
     // slow as its first character is common, so one instead of three matters on a long body).
     let longFlagSeen = false;
     let pathSeen = false;
-    for (let i = text.indexOf("namespace"); i !== -1 && !(longFlagSeen && pathSeen); ) {
+    for (let i = namespaceWord.indexIn(text, 0); i !== -1 && !(longFlagSeen && pathSeen); ) {
       if (i >= 2 && text.charCodeAt(i - 1) === 45 && text.charCodeAt(i - 2) === 45) longFlagSeen = true;
       const after = text.charCodeAt(i + 9);
       if (after === 47 || (after === 115 && text.charCodeAt(i + 10) === 47)) pathSeen = true;
-      i = text.indexOf("namespace", i + 9);
+      i = namespaceWord.indexIn(text, i + 9);
     }
     if (longFlagSeen) addAll(text, longFlag, out, env);
     if (pathSeen) addAll(text, pathPattern, out, env);
     if (text.indexOf("-n") !== -1 && (text.indexOf("-n ") !== -1 || text.indexOf("-n\t") !== -1)) {
       if (kubeCli.test(text)) addAll(text, shortFlag, out, env);
     }
-    if (text.indexOf("system:serviceaccount") !== -1) addAll(text, serviceAccount, out, env);
+    if (serviceAccountWord.indexIn(text, 0) !== -1) addAll(text, serviceAccount, out, env);
   },
 };
