@@ -1,26 +1,37 @@
 /**
  * Redaction throughput on a realistic ~10 KB event: a Falco syscall event (output + output_fields,
  * shaped after the reference fixtures, with a bearer token and an AWS key in the command line) plus
- * a Trivy VulnerabilityReport fragment, in the k8s namespace `payments`.
+ * a Trivy VulnerabilityReport fragment, in the k8s namespace `payments`, as the canonical event a
+ * delivery carries.
  *
- * Measures, single-threaded in this process: layer 1 (`redactValue` on the object), layer 2
- * (`redactText` on its JSON body, and on the same body with escaped slashes, which takes the
- * JSON-unescaped view), and the delivery path (layer 1, `JSON.stringify`, layer 2). MB/s are JSON
- * body bytes per second for every row, so rows compare. Target (issue 6): ≥ 50 MB/s.
+ * Measures, single-threaded in this process: layer 1 (`prepareEvent`), layer 2 (`redactBody` on the
+ * unredacted JSON body, and on the same body with escaped slashes, which takes the JSON-unescaped
+ * view), and the delivery path exactly as the webhook destination runs it per attempt
+ * (`AttemptRedaction`: layer 1, `renderBody`, layer 2 on the result), with `JSON.stringify` alone as
+ * the floor. MB/s are the event's JSON body bytes per second for every row, so rows compare. Target
+ * (issue 6): ≥ 50 MB/s on the delivery path.
  *
- * Rows are measured round-robin (3 rounds, median per row) after every row has been warmed up, so the
+ * Rows are measured round-robin (5 rounds, median per row) after every row has been warmed up, so the
  * JIT has seen both layers, as in a running service, and a burst of noise from other processes on the
- * machine hits one round, not one row.
+ * machine hits one round, not one row. Each row reports wall-clock rates and the process's CPU time
+ * per event: on a shared, busy machine the wall clock also counts time spent waiting for a core, so
+ * the target is judged on CPU time (the load average is printed so the two can be compared).
  *
  * Run: `tsx bench/redaction-bench.ts` (BENCH_REDACTION_SECONDS per row, default 2). `runRedactionBench`
- * is what `bench/run.ts` can call; `formatRedactionBench` prints its result.
- */
+ * is what `bench/run.ts` can call; `formatRedactionBench` prints its result. */
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
+import { renderBody } from "../src/destinations/webhook/render-body.ts";
+import type { ResourceRef, ZenEvent } from "../src/domain/event.ts";
 import { type RedactionCounts, totalRedactions } from "../src/redaction/kinds.ts";
 import { type CompiledRedactionPolicy, compileRedactionPolicy } from "../src/redaction/policy.ts";
-import { redactText } from "../src/redaction/redact-text.ts";
-import { redactValue } from "../src/redaction/redact-value.ts";
+import {
+  AttemptRedaction,
+  knownNamespacesOf,
+  prepareEvent,
+  redactBody,
+} from "../src/redaction/redact-delivery.ts";
 
 /** Issue 6: redaction must cost < 5% of a delivery, i.e. at least this many MB/s on this machine. */
 export const redactionTargetMbPerSecond = 50;
@@ -29,9 +40,16 @@ export interface RedactionBenchRow {
   readonly name: string;
   readonly iterations: number;
   readonly seconds: number;
+  /** Wall clock: median over the rounds. */
   readonly mbPerSecond: number;
   readonly eventsPerSecond: number;
   readonly microsecondsPerEvent: number;
+  /**
+   * CPU time of this process per event (median over the rounds): what redaction costs the service.
+   * On a busy machine the wall-clock figures also count time spent waiting for a core; these do not.
+   */
+  readonly cpuMicrosecondsPerEvent: number;
+  readonly cpuMbPerSecond: number;
 }
 
 export interface RedactionBenchResult {
@@ -42,8 +60,10 @@ export interface RedactionBenchResult {
   readonly valueCounts: RedactionCounts;
   readonly textCounts: RedactionCounts;
   readonly targetMbPerSecond: number;
-  /** True when both layers, each on its own, reach the target. */
+  /** True when the full delivery path (both layers and the body) reaches the target, in CPU time. */
   readonly meetsTarget: boolean;
+  /** 1-minute load average before and after (os.loadavg), to judge the wall-clock figures. */
+  readonly loadAverage: readonly [before: number, after: number];
 }
 
 const vulnerabilityTemplates = [
@@ -208,9 +228,40 @@ interface Scenario {
   readonly run: () => void;
 }
 
-/** Runs `scenario` for about `ms` milliseconds; answers events per second. */
-function rate(scenario: Scenario, ms: number): { readonly iterations: number; readonly seconds: number } {
+/**
+ * The fixture as the canonical event a Falco source delivers (DESIGN.md §2): the Falco payload and
+ * the Trivy fragment under `data`, the pod as `resource` (so `payments` is a known namespace, as in
+ * a real delivery).
+ */
+export function buildBenchDeliveryEvent(targetBytes = 10_240): ZenEvent {
+  const fixture = buildBenchEvent(targetBytes) as {
+    readonly data: Record<string, unknown>;
+    readonly report: unknown;
+    readonly resource: ResourceRef;
+  } & Record<string, unknown>;
+  return {
+    id: fixture.id as string,
+    tenant: fixture.tenant as string,
+    source: fixture.source as string,
+    type: fixture.type as string,
+    severity: "info",
+    subject: fixture.data.rule as string,
+    resource: fixture.resource,
+    data: { ...fixture.data, report: fixture.report },
+    receivedAt: fixture.receivedAt as string,
+  };
+}
+
+interface Sample {
+  readonly iterations: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+/** Runs `scenario` for about `ms` milliseconds of wall clock. */
+function rate(scenario: Scenario, ms: number): Sample {
   let iterations = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const end = start + ms;
   let now = start;
@@ -219,7 +270,8 @@ function rate(scenario: Scenario, ms: number): { readonly iterations: number; re
     iterations += 20;
     now = performance.now();
   }
-  return { iterations, seconds: (now - start) / 1000 };
+  const cpu = process.cpuUsage(cpuStart);
+  return { iterations, seconds: (now - start) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 function median(values: readonly number[]): number {
@@ -232,7 +284,7 @@ function median(values: readonly number[]): number {
 
 /**
  * Warms every scenario up (so the JIT has seen every path, as in a running service), then measures
- * them round-robin, `rounds` times, and reports each scenario's median rate.
+ * them round-robin, `rounds` times, and reports each scenario's median rate (wall clock and CPU).
  */
 function measureAll(
   scenarios: readonly Scenario[],
@@ -241,30 +293,31 @@ function measureAll(
   rounds: number,
 ): RedactionBenchRow[] {
   for (const scenario of scenarios) rate(scenario, Math.min(500, secondsPerRow * 250));
-  const rates = scenarios.map(() => [] as number[]);
-  const totals = scenarios.map(() => ({ iterations: 0, seconds: 0 }));
+  const samples = scenarios.map(() => [] as Sample[]);
   for (let round = 0; round < rounds; round++) {
     scenarios.forEach((scenario, i) => {
-      const r = rate(scenario, (secondsPerRow * 1000) / rounds);
-      (rates[i] as number[]).push(r.iterations / r.seconds);
-      const total = totals[i] as { iterations: number; seconds: number };
-      total.iterations += r.iterations;
-      total.seconds += r.seconds;
+      (samples[i] as Sample[]).push(rate(scenario, (secondsPerRow * 1000) / rounds));
     });
   }
   return scenarios.map((scenario, i) => {
-    const eventsPerSecond = median(rates[i] as number[]);
-    const total = totals[i] as { iterations: number; seconds: number };
+    const own = samples[i] as Sample[];
+    const eventsPerSecond = median(own.map((s) => s.iterations / s.seconds));
+    const cpuMicrosecondsPerEvent = median(own.map((s) => (s.cpuSeconds * 1e6) / s.iterations));
     return {
       name: scenario.name,
-      iterations: total.iterations,
-      seconds: total.seconds,
+      iterations: own.reduce((sum, s) => sum + s.iterations, 0),
+      seconds: own.reduce((sum, s) => sum + s.seconds, 0),
       mbPerSecond: (eventsPerSecond * bytes) / 1e6,
       eventsPerSecond,
       microsecondsPerEvent: 1e6 / eventsPerSecond,
+      cpuMicrosecondsPerEvent,
+      cpuMbPerSecond: bytes / cpuMicrosecondsPerEvent,
     };
   });
 }
+
+/** Name of the row the target applies to: everything a webhook delivery spends on redaction. */
+export const deliveryRowName = "delivery: layer 1 + body + layer 2";
 
 /** Runs every row for `secondsPerRow` seconds in total (after a warm-up) and answers the figures. */
 export async function runRedactionBench(
@@ -275,79 +328,94 @@ export async function runRedactionBench(
   } = {},
 ): Promise<RedactionBenchResult> {
   const seconds = options.secondsPerRow ?? 2;
+  const loadBefore = loadavg()[0] ?? 0;
   const policy =
     options.policy ??
     compileRedactionPolicy({
       namespaces: { mode: "hash", hashKey: Buffer.alloc(32, 0x5a), allow: ["kube-system", "kube-public"] },
     });
-  const event = buildBenchEvent();
-  const body = JSON.stringify(event);
+  const event = buildBenchDeliveryEvent();
+  const known = knownNamespacesOf(event);
+  // The body layer 2 gets when layer 1 found nothing: every secret of the fixture is still in it.
+  const body = renderBody(event);
   const escapedBody = body.replaceAll("/", "\\/");
   const bytes = Buffer.byteLength(body);
-  const valueCounts = redactValue(event, policy).counts;
-  const textCounts = redactText(body, policy).counts;
+  const valueCounts = prepareEvent(event, policy).counts;
+  const textCounts = redactBody(body, policy, known).counts;
   let sink = 0;
   const rows = measureAll(
     [
       {
-        name: "layer 1: redactValue(event)",
+        name: "JSON.stringify alone (reference)",
         run: () => {
-          sink ^= (redactValue(event, policy).value as object) === event ? 1 : 0;
+          sink ^= renderBody(event).length;
         },
       },
       {
-        name: "layer 2: redactText(JSON body)",
+        name: "layer 1: prepareEvent(event)",
         run: () => {
-          sink ^= redactText(body, policy).text.length;
+          sink ^= prepareEvent(event, policy).event === event ? 1 : 0;
         },
       },
       {
-        name: "layer 2: redactText(body with \\/ escapes)",
+        name: "layer 2: redactBody(unredacted JSON)",
         run: () => {
-          sink ^= redactText(escapedBody, policy).text.length;
+          sink ^= redactBody(body, policy, known).text.length;
         },
       },
       {
-        name: "delivery: layer 1 + stringify + layer 2",
+        name: "layer 2: redactBody(same, \\/ escapes)",
         run: () => {
-          const redacted = redactValue(event, policy).value;
-          sink ^= redactText(JSON.stringify(redacted), policy).text.length;
+          sink ^= redactBody(escapedBody, policy, known).text.length;
+        },
+      },
+      {
+        // Exactly what the webhook destination does per attempt without a `body` template.
+        name: deliveryRowName,
+        run: () => {
+          const redaction = new AttemptRedaction(event, policy);
+          sink ^= redaction.body(renderBody(redaction.event)).length;
         },
       },
     ],
     bytes,
     seconds,
-    options.rounds ?? 3,
+    options.rounds ?? 5,
   );
   if (sink === -1) console.log(sink);
-  const layerRows = rows.slice(0, 2);
+  const delivery = rows.find((row) => row.name === deliveryRowName);
   return {
     eventBytes: bytes,
     rows,
     valueCounts,
     textCounts,
     targetMbPerSecond: redactionTargetMbPerSecond,
-    meetsTarget: layerRows.every((row) => row.mbPerSecond >= redactionTargetMbPerSecond),
+    meetsTarget: delivery !== undefined && delivery.cpuMbPerSecond >= redactionTargetMbPerSecond,
+    loadAverage: [loadBefore, loadavg()[0] ?? 0],
   };
 }
 
 /** The result as a small fixed-width table. */
 export function formatRedactionBench(result: RedactionBenchResult): string {
+  const [loadBefore, loadAfter] = result.loadAverage;
   const lines = [
-    `redaction on a ${(result.eventBytes / 1024).toFixed(1)} KiB event (Falco + Trivy fragment), single thread`,
-    `${"row".padEnd(48)}${"MB/s".padStart(9)}${"events/s".padStart(11)}${"µs/event".padStart(10)}`,
+    `redaction on a ${(result.eventBytes / 1024).toFixed(1)} KiB event (Falco + Trivy fragment), single thread, medians`,
+    `load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+    `${"row".padEnd(44)}${"wall MB/s".padStart(10)}${"events/s".padStart(10)}${"µs/event".padStart(10)}${"CPU MB/s".padStart(10)}${"CPU µs".padStart(8)}`,
   ];
   for (const row of result.rows) {
     lines.push(
-      `${row.name.padEnd(48)}${row.mbPerSecond.toFixed(1).padStart(9)}${Math.round(row.eventsPerSecond)
+      `${row.name.padEnd(44)}${row.mbPerSecond.toFixed(1).padStart(10)}${Math.round(row.eventsPerSecond)
         .toString()
-        .padStart(11)}${row.microsecondsPerEvent.toFixed(1).padStart(10)}`,
+        .padStart(10)}${row.microsecondsPerEvent.toFixed(1).padStart(10)}${row.cpuMbPerSecond
+        .toFixed(1)
+        .padStart(10)}${row.cpuMicrosecondsPerEvent.toFixed(1).padStart(8)}`,
     );
   }
   lines.push(
     `redactions per event: layer 1 ${totalRedactions(result.valueCounts)} ${JSON.stringify(result.valueCounts)}`,
     `                      layer 2 ${totalRedactions(result.textCounts)} ${JSON.stringify(result.textCounts)}`,
-    `target ≥ ${result.targetMbPerSecond} MB/s per layer: ${result.meetsTarget ? "met" : "NOT met"}`,
+    `target ≥ ${result.targetMbPerSecond} MB/s (CPU time) on the delivery path: ${result.meetsTarget ? "met" : "NOT met"}`,
   );
   return lines.join("\n");
 }

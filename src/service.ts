@@ -118,6 +118,7 @@ export async function startService(
       egress: config.egress,
       keys: keyStore,
       redactionPolicyOf: (tenant) => config.tenants.get(tenant)?.redaction,
+      routesOf: (tenant) => config.tenants.get(tenant)?.routes,
       onRedactions: metrics.recordRedactions,
     }),
   );

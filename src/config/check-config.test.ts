@@ -64,6 +64,7 @@ describe("checkConfig", () => {
       "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s; rate limit 5 burst, 1/s; custom templates body",
       "  route 0: from github; type push; data.ref refs/heads/main → ops-hook",
       "  route 1: from github; type pull_request; data.action opened → chat",
+      "    templates for chat: body",
       "  route 2: from stripe, billing; type invoice.payment_failed | charge.dispute.* → ops-hook, chat",
       "  route 3: from monitor; data.alert.severity high | critical → chat",
       "tenant default: 1 source, 0 destinations, 0 routes",

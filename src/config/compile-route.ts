@@ -1,12 +1,15 @@
 /**
  * Compiles one `routes[]` entry. `when.type` becomes RouteConfig.types; every other `when` key is a
  * field predicate, checked against the event's shape (event-fields.ts) so a typo such as `sevrity` is
- * a config problem instead of a route that silently never matches.
+ * a config problem instead of a route that silently never matches. `templates:` (per destination id)
+ * are compiled against each destination's type (compile-templates.ts).
  */
-import type { FieldMatch, RouteConfig } from "./config.ts";
+import { compileRouteTemplates } from "./compile-templates.ts";
+import type { DestinationConfig, FieldMatch, RouteConfig } from "./config.ts";
 import { compilePredicateField } from "./event-fields.ts";
 import { routeSchema } from "./file-schema.ts";
 import type { FieldPath, Problems } from "./problems.ts";
+import type { SecretSources } from "./secrets.ts";
 import { quote } from "./values.ts";
 import { parseNode } from "./zod-issues.ts";
 
@@ -14,7 +17,14 @@ import { parseNode } from "./zod-issues.ts";
 export interface RouteTargets {
   readonly tenant: string;
   readonly sources: ReadonlySet<string>;
+  /** Declared in the file or added from the environment. */
   readonly destinations: ReadonlySet<string>;
+  /** Destinations declared in the file that compiled: route `templates:` are checked against their type. */
+  readonly compiledDestinations: ReadonlyMap<string, DestinationConfig>;
+  /** Destination ids declared in the file, compiled or not. */
+  readonly declaredDestinations: ReadonlySet<string>;
+  /** Where template files (`{ file: … }`) are read from. */
+  readonly templateSources: Pick<SecretSources, "readFile" | "baseDir">;
 }
 
 /**
@@ -46,6 +56,17 @@ export function compileRoute(
     const field = compilePredicateField(key, value, [...path, "when", key], problems);
     if (field !== undefined) when[field] = value;
   }
+  const templates = compileRouteTemplates(
+    node.templates,
+    [...path, "templates"],
+    {
+      to: node.to,
+      destinations: targets.compiledDestinations,
+      declared: targets.declaredDestinations,
+    },
+    targets.templateSources,
+    problems,
+  );
   if (problems.count > before) return undefined;
   return {
     index,
@@ -53,6 +74,7 @@ export function compileRoute(
     ...(types && { types }),
     ...(Object.keys(when).length > 0 && { when: when as FieldMatch }),
     to: node.to,
+    ...(templates && { templates }),
   };
 }
 

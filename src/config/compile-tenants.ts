@@ -130,6 +130,9 @@ export function compileTenants(
       tenant: node.id,
       sources: new Set([...draft.declaredSources, ...(implicit.sources.get(node.id) ?? [])]),
       destinations: new Set([...draft.declaredDestinations, ...(implicit.destinations.get(node.id) ?? [])]),
+      compiledDestinations: draft.destinations,
+      declaredDestinations: draft.declaredDestinations,
+      templateSources: ctx.secrets,
     };
     node.routes.forEach((rawRoute, j) => {
       const route = compileRoute(rawRoute, [...tenantPath, "routes", j], j, targets, problems);

@@ -181,7 +181,21 @@ export interface RouteConfig {
   /** Field predicates over the event (`severity`, `category`, `data.x.y`, `headers.x`). All must hold. */
   readonly when?: FieldMatch;
   readonly to: readonly string[];
+  /**
+   * YAML `templates:` on the route, by destination id (each one of `to`, declared in the file): for
+   * events this route matches, that destination renders with these parts instead of its own. Absent
+   * ids: the destination's own templates (destinations/route-templates.ts decides at delivery time).
+   */
+  readonly templates?: Readonly<Record<string, RouteTemplates>>;
 }
+
+/**
+ * A route's templates for one destination: the full set of the destination's type, the route's
+ * parts where it names them, the destination's own (or the defaults) elsewhere.
+ */
+export type RouteTemplates = {
+  readonly [T in TemplatedDestinationType]: { readonly type: T } & DestinationTemplates<T>;
+}[TemplatedDestinationType];
 
 export interface TenantConfig {
   readonly id: string;

@@ -395,4 +395,9 @@ export const routeSchema = z.strictObject({
   /** `type` becomes RouteConfig.types; every other key a field predicate. Numbers match as text. */
   when: fieldMatchSchema.optional(),
   to: z.array(nonEmpty).min(1),
+  /**
+   * Templates for the events of this route, by destination id (one of `to`): each a `templates:`
+   * mapping as on a destination, checked against that destination's type (compile-templates.ts).
+   */
+  templates: z.record(z.string(), destinationTemplatesSchema).optional(),
 });

@@ -44,6 +44,16 @@ export function startupWarnings(config: Pick<Config, "tenants">): StartupWarning
         });
       }
     }
+    for (const route of tenant.routes) {
+      for (const [id, templates] of Object.entries(route.templates ?? {})) {
+        for (const warning of templates.warnings) {
+          warnings.push({
+            fields: { tenant: tenant.id, destination: id },
+            message: `template warning: ${warning}`,
+          });
+        }
+      }
+    }
   }
   return warnings;
 }

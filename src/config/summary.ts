@@ -64,7 +64,13 @@ export function summarizeConfig(config: Config): string[] {
       for (const warning of destination.templates?.warnings ?? [])
         lines.push(`    template warning: ${warning}`);
     }
-    for (const route of tenant.routes) lines.push(`  route ${route.index}: ${describeRoute(route)}`);
+    for (const route of tenant.routes) {
+      lines.push(`  route ${route.index}: ${describeRoute(route)}`);
+      for (const [id, templates] of Object.entries(route.templates ?? {})) {
+        lines.push(`    templates for ${id}: ${templates.custom.join(", ")}`);
+        for (const warning of templates.warnings) lines.push(`    template warning: ${warning}`);
+      }
+    }
   }
   return lines;
 }

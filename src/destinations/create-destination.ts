@@ -2,7 +2,7 @@
  * The one place that maps a destination config `type` to its implementation. A new destination type
  * adds a folder under `src/destinations/` and a case here.
  */
-import type { DestinationConfig } from "../config/config.ts";
+import type { DestinationConfig, RouteConfig } from "../config/config.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
 import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
@@ -41,6 +41,11 @@ export interface DestinationDeps {
   readonly redactionPolicyOf?: (tenant: string) => CompiledRedactionPolicy | undefined;
   /** Told each attempt's redaction counts (`zen_redactions_total`). Default: nobody. */
   readonly onRedactions?: RedactionObserver;
+  /**
+   * The tenant's routes (`TenantConfig.routes`): a route's `templates:` override a destination's for
+   * the events it matches (route-templates.ts). Default: none, so destinations use their own.
+   */
+  readonly routesOf?: (tenant: string) => readonly RouteConfig[] | undefined;
 }
 
 /** What a provider destination (Jira, ServiceNow) gets to build its client. */
@@ -54,6 +59,8 @@ export interface ProviderDestinationDeps {
   /** The policy both redaction layers apply; undefined only for a destination with `redact: false`. */
   readonly redaction: CompiledRedactionPolicy | undefined;
   readonly onRedactions?: RedactionObserver;
+  /** The tenant's routes, for route templates. */
+  readonly routes?: readonly RouteConfig[];
 }
 
 /** Without operator allowances, every blocked range stays blocked. */
@@ -73,6 +80,7 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
     connectorFactory: deps.connectorFactory,
   });
   const redaction = redactionFor(config, deps);
+  const routes = deps.routesOf?.(config.tenant);
   switch (config.type) {
     case "webhook":
       return new WebhookDestination({
@@ -84,6 +92,7 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         connectorFactory,
         redaction,
         ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
+        ...(routes && { routes }),
       });
     case "jira":
     case "servicenow": {
@@ -95,6 +104,7 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         keys: deps.keys,
         redaction,
         ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
+        ...(routes && { routes }),
       };
       return config.type === "jira"
         ? createJiraDestination(config, providerDeps)

@@ -13,6 +13,7 @@
  * beyond `maxDepth` and more than `maxNodes` nodes, getters that throw and non-JSON values (functions,
  * symbols, class instances other than `Date`) make it throw `RedactionError`: never a partial result.
  */
+import { cleanKeysOf, rememberCleanKey } from "./clean-keys.ts";
 import type { RedactionCounts } from "./kinds.ts";
 import { countsOf, isPlaceholder, placeholders } from "./kinds.ts";
 import type { RedactionFinding } from "./matches.ts";
@@ -121,6 +122,8 @@ class Walker {
   private readonly ancestors = new Set<object>();
   private readonly secretsOn: boolean;
   private readonly namespacesOn: boolean;
+  /** Keys this policy's rules found nothing in (clean-keys.ts says why skipping them is safe). */
+  private readonly cleanKeys: Set<string>;
 
   constructor(
     private readonly run: ScanRun,
@@ -128,15 +131,25 @@ class Walker {
   ) {
     this.secretsOn = run.enabled.has("kubernetes_secret");
     this.namespacesOn = run.enabled.has("namespace");
+    this.cleanKeys = cleanKeysOf(run.policy);
   }
 
   private string(value: string, path: string | undefined): string {
-    return scanString(value, this.run, scanFlags.structured, path, "value");
+    return scanString(value, this.run, scanFlags.structured | scanFlags.mentions, path, "value");
   }
 
   /** The redacted key; its findings carry the path of the object holding it. */
   private key(key: string, path: string | undefined): string {
-    return scanString(key, this.run, 0, path, "key");
+    let out = key;
+    if (!this.cleanKeys.has(key)) {
+      out = scanString(key, this.run, 0, path, "key");
+      if (this.run.matches.size === 0) rememberCleanKey(this.cleanKeys, key);
+    }
+    // Mentions depend on the event, so they are looked for after the (cacheable) rules.
+    if (this.run.learned.size > 0 && mayMention(out, this.run)) {
+      out = scanString(out, this.run, scanFlags.mentions | scanFlags.mentionsOnly, path, "key");
+    }
+    return out;
   }
 
   walk(value: unknown, depth: number, path: string | undefined, scope: Scope): unknown {
@@ -204,9 +217,13 @@ class Walker {
     const entryKind =
       entryName === undefined ? undefined : this.enabledSecretKind(traitsOf(entryName).secretKind);
     const out: Record<string, unknown> = {};
+    // Until a key is renamed, `out` holds only original keys, which are distinct: no collision check.
+    let renamed = false;
     for (const key of Object.keys(obj)) {
       const value = obj[key];
-      const outKey = uniqueKey(out, this.key(key, path));
+      const redactedKey = this.key(key, path);
+      if (redactedKey !== key) renamed = true;
+      const outKey = renamed ? uniqueKey(out, redactedKey) : redactedKey;
       const at = pointer(path, outKey);
       const traits = traitsOf(key);
       let result: unknown;
@@ -329,7 +346,11 @@ class Walker {
     );
   }
 
-  /** Second pass over the (fresh) output: mentions of namespaces learned anywhere in the value. */
+  /**
+   * Second pass over the (fresh) output: mentions of namespaces learned anywhere in the value. The
+   * first pass already redacts mentions of the names known by the time it reaches a string, so this
+   * pass is needed only when the walk learned a new name (it may be mentioned before it was found).
+   */
   mentions(value: unknown, path: string | undefined): unknown {
     if (typeof value === "string") {
       if (!mayMention(value, this.run)) return value;
@@ -389,8 +410,9 @@ export function redactValue(
     const limits = { ...defaultRedactionLimits, ...ctx.limits };
     const walker = new Walker(run, limits);
     const root = ctx.findings === undefined ? undefined : "";
+    const knownBefore = run.learned.size;
     let out = walker.walk(value, 0, root, "plain");
-    if (run.learned.size > 0) out = walker.mentions(out, root);
+    if (run.learned.size > knownBefore) out = walker.mentions(out, root);
     return { value: out, counts: countsOf(run.tally) };
   } catch (err) {
     throw failure(err);

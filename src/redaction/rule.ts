@@ -1,7 +1,7 @@
 /**
  * The shape of a string rule. A rule is a finder: it reports intervals to redact into `Matches` and
- * never builds strings itself. `needs`/`needsAny` are feature bits (see `features.ts`) checked before
- * the rule runs at all.
+ * never builds strings itself. `needs`/`needsAny` are feature bits (see `features.ts`) and `minLength` a
+ * length, all checked before the rule runs at all.
  */
 import type { RedactionKind } from "./kinds.ts";
 import type { Matches } from "./matches.ts";
@@ -33,5 +33,7 @@ export interface StringRule {
   readonly needs: number;
   /** Feature bits of which at least one must be present (0: no such condition). */
   readonly needsAny: number;
+  /** Length of the shortest text in which the rule can find anything (0: no such bound). */
+  readonly minLength: number;
   find(text: string, out: Matches, env: RuleEnv): void;
 }

@@ -5,11 +5,11 @@
  */
 import { BACKSLASH, featuresOf, PERCENT } from "./features.ts";
 import { kindIndex, newTally, placeholders, type RedactionKind, type Tally } from "./kinds.ts";
+import { LearnedNamespaces } from "./learned-namespaces.ts";
 import { type FindingTarget, Matches, type RedactionFinding } from "./matches.ts";
 import { isMentionableNamespace } from "./namespace-labeler.ts";
 import type { CompiledRedactionPolicy } from "./policy.ts";
 import type { RuleEnv } from "./rule.ts";
-import { findNamespaceMentions } from "./rules/namespaces.ts";
 import { looksLikePemBody } from "./rules/tokens.ts";
 import { jsonEscapeView, percentView, type TextView } from "./text-views.ts";
 
@@ -26,7 +26,7 @@ export interface ScanRun extends RuleEnv {
   /** Redactions per kind so far (see `countsOf`). */
   readonly tally: Tally;
   /** Namespaces found so far (name → replacement), for mentions. */
-  readonly learned: Map<string, string>;
+  readonly learned: LearnedNamespaces;
   readonly findings: RedactionFinding[] | undefined;
   /** The previous string of a structured value ended inside a PEM private key block. */
   pemOpen: boolean;
@@ -37,7 +37,7 @@ export function createScanRun(
   knownNamespaces: readonly string[] | undefined,
   findings: RedactionFinding[] | undefined,
 ): ScanRun {
-  const learned = new Map<string, string>();
+  const learned = new LearnedNamespaces();
   const run: ScanRun = {
     policy,
     enabled: policy.enabled,
@@ -56,7 +56,7 @@ export function createScanRun(
         !learned.has(name) &&
         isMentionableNamespace(name)
       ) {
-        learned.set(name, replacement);
+        learned.add(name, replacement);
       }
     },
   };
@@ -79,13 +79,42 @@ export const scanFlags = {
   mentionsOnly: 4,
 } as const;
 
+/**
+ * Per policy: for each feature set seen, the indexes of the rules whose feature conditions it meets
+ * (bounded: a policy sees a few hundred distinct sets). Saves testing every rule on every string.
+ */
+const rulesByFeatures = new WeakMap<CompiledRedactionPolicy, Map<number, Uint8Array>>();
+const maxFeatureSets = 4096;
+
+function rulesFor(policy: CompiledRedactionPolicy, features: number): Uint8Array {
+  let byFeatures = rulesByFeatures.get(policy);
+  if (byFeatures === undefined) {
+    byFeatures = new Map();
+    rulesByFeatures.set(policy, byFeatures);
+  }
+  let selected = byFeatures.get(features);
+  if (selected === undefined) {
+    const indexes: number[] = [];
+    policy.rules.forEach((rule, i) => {
+      if ((features & rule.needs) !== rule.needs) return;
+      if (rule.needsAny !== 0 && (features & rule.needsAny) === 0) return;
+      indexes.push(i);
+    });
+    selected = Uint8Array.from(indexes);
+    if (byFeatures.size >= maxFeatureSets) byFeatures.clear();
+    byFeatures.set(features, selected);
+  }
+  return selected;
+}
+
 function runRules(text: string, features: number, run: ScanRun): void {
   const rules = run.policy.rules;
+  const selected = rulesFor(run.policy, features);
   const out = run.matches;
-  for (let i = 0; i < rules.length; i++) {
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
     const rule = rules[i] as (typeof rules)[number];
-    if ((features & rule.needs) !== rule.needs) continue;
-    if (rule.needsAny !== 0 && (features & rule.needsAny) === 0) continue;
+    if (text.length < rule.minLength) continue;
     out.priority = i;
     rule.find(text, out, run);
   }
@@ -183,11 +212,11 @@ export function scanString(
   }
   if (mentions && run.learned.size > 0) {
     out.priority = run.policy.rules.length;
-    findNamespaceMentions(text, run.learned, out);
+    run.learned.findMentions(text, out);
     if (views !== undefined) {
       for (const view of views) {
         out.view = view;
-        findNamespaceMentions(view.text, run.learned, out);
+        run.learned.findMentions(view.text, out);
       }
       out.view = undefined;
     }
@@ -198,7 +227,7 @@ export function scanString(
 
 /** True when `text` may mention a learned namespace (cheap pre-check for the mentions pass). */
 export function mayMention(text: string, run: ScanRun): boolean {
-  for (const name of run.learned.keys()) if (text.indexOf(name) !== -1) return true;
+  if (run.learned.occursIn(text)) return true;
   return text.indexOf("\\") !== -1 || text.indexOf("%") !== -1;
 }
 

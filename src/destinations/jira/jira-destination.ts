@@ -24,7 +24,7 @@
  * KeyStore for a while, and read directly (`GET /issue`, which is consistent) when the search comes
  * back empty.
  */
-import type { JiraDestinationConfig } from "../../config/config.ts";
+import type { JiraDestinationConfig, RouteConfig } from "../../config/config.ts";
 import { PermanentError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -32,7 +32,7 @@ import type { KeyStore } from "../../ports/key-store.ts";
 import type { CompiledRedactionPolicy } from "../../redaction/policy.ts";
 import { AttemptRedaction, type RedactionObserver } from "../../redaction/redact-delivery.ts";
 import { templateContext } from "../../templates/template-context.ts";
-import { type CompiledTemplateSet, defaultTemplateSet } from "../../templates/template-set.ts";
+import type { CompiledTemplateSet } from "../../templates/template-set.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
 import { TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
@@ -40,6 +40,7 @@ import type { ProviderDestinationDeps } from "../create-destination.ts";
 import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
 import { renderTemplatePart } from "../render-template.ts";
+import { createTemplateChooser, type TemplateChooser } from "../route-templates.ts";
 import { adfPlainText, toAdf } from "./adf.ts";
 import { JiraClient, type JiraIssueFields, type JiraIssueSummary, jiraEgressPolicy } from "./jira-client.ts";
 import { type CommentKind, renderJiraComment, summaryLine, withDeliveryRef } from "./render-jira-issue.ts";
@@ -74,6 +75,8 @@ export interface JiraDestinationOptions {
   /** Both redaction layers' policy; undefined only when the config says `redact: false`. */
   readonly redaction: CompiledRedactionPolicy | undefined;
   readonly onRedactions?: RedactionObserver;
+  /** The tenant's routes: one may give this destination its own templates (route-templates.ts). */
+  readonly routes?: readonly RouteConfig[];
 }
 
 /**
@@ -104,6 +107,7 @@ export function createJiraDestination(
         : jiraEgressPolicy.attemptDeadlineMs,
     redaction: deps.redaction,
     ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
+    ...(deps.routes && { routes: deps.routes }),
   });
 }
 
@@ -129,7 +133,8 @@ export class JiraDestination implements Destination {
   private readonly attemptDeadlineMs: number;
   private readonly redaction: CompiledRedactionPolicy | undefined;
   private readonly onRedactions: RedactionObserver | undefined;
-  private readonly templates: CompiledTemplateSet<"jira">;
+  /** The templates of a delivery: a matching route's, else the destination's, else the defaults. */
+  private readonly templates: TemplateChooser<"jira">;
 
   constructor(options: JiraDestinationOptions) {
     this.config = options.config;
@@ -142,7 +147,7 @@ export class JiraDestination implements Destination {
     this.attemptDeadlineMs = options.attemptDeadlineMs;
     this.redaction = options.redaction;
     this.onRedactions = options.onRedactions;
-    this.templates = options.config.templates?.parts ?? defaultTemplateSet("jira");
+    this.templates = createTemplateChooser(options.config, options.routes);
   }
 
   /**
@@ -156,7 +161,8 @@ export class JiraDestination implements Destination {
     const redaction = new AttemptRedaction(delivery.event, this.redaction, this.onRedactions);
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
-      const rendering = this.render(redaction, deliveryRef(delivery.idempotencyKey));
+      const templates = this.templates(delivery.event);
+      const rendering = this.render(templates, redaction, deliveryRef(delivery.idempotencyKey));
       const action = await this.apply(delivery, rendering, attempt.signal);
       return { statusCode: statusOf(action), durationMs: Math.max(0, this.clock.now() - startedAt) };
     } finally {
@@ -166,14 +172,18 @@ export class JiraDestination implements Destination {
   }
 
   /** Summary and description from the templates, with the redacted event: a failing template sends nothing. */
-  private render(redaction: AttemptRedaction, ref: string): Rendering {
+  private render(
+    templates: CompiledTemplateSet<"jira">,
+    redaction: AttemptRedaction,
+    ref: string,
+  ): Rendering {
     const { event } = redaction;
     const context = templateContext(event, { ref });
     return {
       event,
       ref,
-      summary: summaryLine(renderTemplatePart(this.templates.summary, context)),
-      description: withDeliveryRef(renderTemplatePart(this.templates.description, context), ref),
+      summary: summaryLine(renderTemplatePart(templates.summary, context)),
+      description: withDeliveryRef(renderTemplatePart(templates.description, context), ref),
       redaction,
     };
   }

@@ -34,7 +34,7 @@ import type { Clock } from "../../ports/clock.ts";
 import type { CompiledRedactionPolicy } from "../../redaction/policy.ts";
 import { AttemptRedaction, type RedactionObserver } from "../../redaction/redact-delivery.ts";
 import { templateContext } from "../../templates/template-context.ts";
-import { type CompiledTemplateSet, defaultTemplateSet } from "../../templates/template-set.ts";
+import type { CompiledTemplateSet } from "../../templates/template-set.ts";
 import { fingerprintLabel, isResolvedEvent, ticketFingerprint } from "../../tickets/ticket-identity.ts";
 import { type TicketLockPolicy, TicketLocks } from "../../tickets/ticket-lock.ts";
 import { attemptSignal } from "../attempt-signal.ts";
@@ -42,6 +42,7 @@ import type { ProviderDestinationDeps } from "../create-destination.ts";
 import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
 import { renderTemplatePart } from "../render-template.ts";
+import { createTemplateChooser, type TemplateChooser } from "../route-templates.ts";
 import type { WebhookEgressPolicy } from "../webhook/egress-policy.ts";
 import {
   eventIdLine,
@@ -121,7 +122,8 @@ export class ServiceNowDestination implements Destination {
   private readonly attemptDeadlineMs: number;
   private readonly redaction: CompiledRedactionPolicy | undefined;
   private readonly onRedactions: RedactionObserver | undefined;
-  private readonly templates: CompiledTemplateSet<"servicenow">;
+  /** The templates of a delivery: a matching route's, else the destination's, else the defaults. */
+  private readonly templates: TemplateChooser<"servicenow">;
 
   constructor(options: ServiceNowDestinationOptions) {
     const { config, deps } = options;
@@ -149,7 +151,7 @@ export class ServiceNowDestination implements Destination {
     this.lock = new TicketLocks(deps.keys, options.lockPolicy);
     this.redaction = deps.redaction;
     this.onRedactions = deps.onRedactions;
-    this.templates = config.templates?.parts ?? defaultTemplateSet("servicenow");
+    this.templates = createTemplateChooser(config, deps.routes);
     const policyDeadline = this.client.egress.attemptDeadlineMs;
     // The whole attempt (lookup + create/update) shares one deadline; config may only shorten it.
     this.attemptDeadlineMs =
@@ -169,7 +171,7 @@ export class ServiceNowDestination implements Destination {
     const redaction = new AttemptRedaction(event, this.redaction, this.onRedactions);
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
-      const texts = this.render(redaction.event, deliveryRef(delivery.idempotencyKey));
+      const texts = this.render(this.templates(event), redaction.event, deliveryRef(delivery.idempotencyKey));
       const lockKey = `sn-lock:${this.tenant}:${this.id}:${fingerprint}`;
       const { action, statusCode } = await this.lock.withLock(lockKey, attempt.signal, () =>
         this.apply(event, texts, redaction, fingerprintLabel(fingerprint), attempt.signal),
@@ -183,11 +185,11 @@ export class ServiceNowDestination implements Destination {
   }
 
   /** The incident's texts from the redacted event: templates for the two descriptions, fixed notes. */
-  private render(event: ZenEvent, ref: string): IncidentTexts {
+  private render(templates: CompiledTemplateSet<"servicenow">, event: ZenEvent, ref: string): IncidentTexts {
     const context = templateContext(event, { ref });
     return {
-      shortDescription: shortDescriptionLine(renderTemplatePart(this.templates.short_description, context)),
-      description: withEventIdLine(renderTemplatePart(this.templates.description, context), event),
+      shortDescription: shortDescriptionLine(renderTemplatePart(templates.short_description, context)),
+      description: withEventIdLine(renderTemplatePart(templates.description, context), event),
       ...renderIncidentNotes(event),
     };
   }

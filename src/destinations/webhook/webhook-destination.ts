@@ -12,7 +12,7 @@
  * seam (see egress-policy.ts), added by the egress-guard issue.
  */
 import { type Dispatcher, request } from "undici";
-import type { WebhookDestinationConfig } from "../../config/config.ts";
+import type { RouteConfig, WebhookDestinationConfig } from "../../config/config.ts";
 import { classifyHttpStatus, classifyNetworkError } from "../../domain/classify.ts";
 import { ConfigError, PermanentError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
@@ -25,6 +25,7 @@ import { attemptSignal } from "../attempt-signal.ts";
 import { deliveryRef } from "../delivery-ref.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destination.ts";
 import { renderTemplatePart } from "../render-template.ts";
+import { createTemplateChooser, type TemplateChooser } from "../route-templates.ts";
 import { zenUserAgent } from "../user-agent.ts";
 import {
   agentOptions,
@@ -57,6 +58,8 @@ export interface WebhookDestinationOptions {
   readonly redaction: CompiledRedactionPolicy | undefined;
   /** Told each attempt's redaction counts. */
   readonly onRedactions?: RedactionObserver;
+  /** The tenant's routes: one may give this destination its own `body` template (route-templates.ts). */
+  readonly routes?: readonly RouteConfig[];
 }
 
 /** Headers we set; configured static headers cannot override them. */
@@ -89,8 +92,8 @@ export class WebhookDestination implements Destination {
   private readonly dispatcher: Dispatcher;
   private readonly redaction: CompiledRedactionPolicy | undefined;
   private readonly onRedactions: RedactionObserver | undefined;
-  /** The `body` template; undefined: the built-in JSON (render-body.ts). */
-  private readonly bodyTemplate: CompiledTemplate | undefined;
+  /** The templates of a delivery (a route's, the destination's, the defaults); no `body`: built-in JSON. */
+  private readonly templates: TemplateChooser<"webhook">;
   private closing: Promise<void> | undefined;
 
   /** @throws ConfigError (`config_invalid`) for a non-http(s) URL or an unusable secret. */
@@ -137,7 +140,7 @@ export class WebhookDestination implements Destination {
     this.dispatcher = dispatcherFactory(agentOptions(this.egress, connectorFactory));
     this.redaction = options.redaction;
     this.onRedactions = options.onRedactions;
-    this.bodyTemplate = config.templates?.parts.body;
+    this.templates = createTemplateChooser(config, options.routes);
   }
 
   /**
@@ -155,7 +158,8 @@ export class WebhookDestination implements Destination {
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
     const redaction = new AttemptRedaction(delivery.event, this.redaction, this.onRedactions);
     try {
-      const body = redaction.body(this.render(redaction.event, delivery));
+      const template = this.templates(delivery.event).body;
+      const body = redaction.body(this.render(template, redaction.event, delivery));
       return await this.signAndPost(delivery, body, signal);
     } finally {
       redaction.report(this.tenant);
@@ -163,10 +167,10 @@ export class WebhookDestination implements Destination {
   }
 
   /** The body before layer 2: the `body` template's output, else the canonical event as JSON. */
-  private render(event: ZenEvent, delivery: DeliveryRequest): string {
-    if (this.bodyTemplate !== undefined) {
+  private render(template: CompiledTemplate | undefined, event: ZenEvent, delivery: DeliveryRequest): string {
+    if (template !== undefined) {
       const context = templateContext(event, { ref: deliveryRef(delivery.idempotencyKey) });
-      return renderTemplatePart(this.bodyTemplate, context);
+      return renderTemplatePart(template, context);
     }
     try {
       return renderBody(event);

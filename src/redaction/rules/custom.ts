@@ -9,6 +9,7 @@ export function customPatternsRule(patterns: readonly CompiledExtraPattern[]): S
     kinds: ["custom"],
     needs: 0,
     needsAny: 0,
+    minLength: 0,
     find(text, out) {
       for (const { regex, replacement, secretGroup } of patterns) {
         regex.lastIndex = 0;

@@ -176,6 +176,7 @@ export const kubernetesSecretTextRule: StringRule = {
   kinds: ["kubernetes_secret"],
   needs: COLON,
   needsAny: 0,
+  minLength: 0,
   find(text, out, env) {
     if (text.indexOf("Secret") === -1 || !secretKind.test(text)) return;
     if (text.indexOf("ata") === -1) return;

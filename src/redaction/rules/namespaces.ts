@@ -6,9 +6,11 @@
  * in the same event ("Critical Cluster secret accessed in prod ns") get the same replacement.
  */
 import { BLANK, COLON, EQUALS, SLASH } from "../features.ts";
+import { isNameChar } from "../learned-namespaces.ts";
 import type { Matches } from "../matches.ts";
 import { isHashedNamespace } from "../namespace-labeler.ts";
 import type { RuleEnv, StringRule } from "../rule.ts";
+import { Needle } from "../search.ts";
 
 const label = "([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)";
 const pairPattern = new RegExp(
@@ -20,11 +22,9 @@ const shortFlag = new RegExp(`(?<![A-Za-z0-9_-])-n[ \\t]+${label}`, "g");
 const pathPattern = new RegExp(`(?<![A-Za-z0-9_])namespaces?/${label}`, "g");
 const serviceAccount = new RegExp(`system:serviceaccounts?:${label}`, "g");
 const kubeCli = /\b(?:kubectl|helm|oc|istioctl|linkerd|flux|argocd|velero|stern|kubens|k9s|kustomize|tkn)\b/;
+const namespaceWord = new Needle("namespace");
+const serviceAccountWord = new Needle("system:serviceaccount");
 const notNames: ReadonlySet<string> = new Set(["null", "true", "false", "none"]);
-
-function isNameChar(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95;
-}
 
 function report(text: string, start: number, name: string, out: Matches, env: RuleEnv): void {
   let end = start + name.length;
@@ -52,40 +52,33 @@ export const namespaceRule: StringRule = {
   kinds: ["namespace"],
   needs: 0,
   needsAny: EQUALS | COLON | SLASH | BLANK,
+  minLength: 4,
   find(text, out, env) {
-    pairPattern.lastIndex = 0;
-    for (let m = pairPattern.exec(text); m !== null; m = pairPattern.exec(text)) {
-      // `"namespace": null` or `"namespace": 42` in JSON: not a name.
-      if (m[1] !== undefined && m[2] === undefined) continue;
-      const name = m[3] as string;
-      report(text, m.index + m[0].length - name.length, name, out, env);
-    }
-    if (text.indexOf("-") !== -1) {
-      addAll(text, longFlag, out, env);
-      if ((text.indexOf("-n ") !== -1 || text.indexOf("-n\t") !== -1) && kubeCli.test(text)) {
-        addAll(text, shortFlag, out, env);
+    // Every alternative of `pairPattern` has an "s" (namespace, k8s…, ns): a text without one skips it.
+    if (text.indexOf("s") !== -1 || text.indexOf("S") !== -1) {
+      pairPattern.lastIndex = 0;
+      for (let m = pairPattern.exec(text); m !== null; m = pairPattern.exec(text)) {
+        // `"namespace": null` or `"namespace": 42` in JSON: not a name.
+        if (m[1] !== undefined && m[2] === undefined) continue;
+        const name = m[3] as string;
+        report(text, m.index + m[0].length - name.length, name, out, env);
       }
     }
-    if (text.indexOf("/") !== -1) addAll(text, pathPattern, out, env);
-    if (text.indexOf("system:serviceaccount") !== -1) addAll(text, serviceAccount, out, env);
+    // One search for "namespace" decides both `--namespace x` and `namespace(s)/x` (a search is as
+    // slow as its first character is common, so one instead of three matters on a long body).
+    let longFlagSeen = false;
+    let pathSeen = false;
+    for (let i = namespaceWord.indexIn(text, 0); i !== -1 && !(longFlagSeen && pathSeen); ) {
+      if (i >= 2 && text.charCodeAt(i - 1) === 45 && text.charCodeAt(i - 2) === 45) longFlagSeen = true;
+      const after = text.charCodeAt(i + 9);
+      if (after === 47 || (after === 115 && text.charCodeAt(i + 10) === 47)) pathSeen = true;
+      i = namespaceWord.indexIn(text, i + 9);
+    }
+    if (longFlagSeen) addAll(text, longFlag, out, env);
+    if (pathSeen) addAll(text, pathPattern, out, env);
+    if (text.indexOf("-n") !== -1 && (text.indexOf("-n ") !== -1 || text.indexOf("-n\t") !== -1)) {
+      if (kubeCli.test(text)) addAll(text, shortFlag, out, env);
+    }
+    if (serviceAccountWord.indexIn(text, 0) !== -1) addAll(text, serviceAccount, out, env);
   },
 };
-
-/**
- * Bare mentions of learned namespaces (whole words: not inside `prod-db` or `production`). Runs after
- * the other rules, once the names of the event are known.
- */
-export function findNamespaceMentions(
-  text: string,
-  learned: ReadonlyMap<string, string>,
-  out: Matches,
-): void {
-  for (const [name, replacement] of learned) {
-    for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + name.length)) {
-      const before = i > 0 ? text.charCodeAt(i - 1) : 32;
-      const end = i + name.length;
-      const after = end < text.length ? text.charCodeAt(end) : 32;
-      if (!isNameChar(before) && !isNameChar(after)) out.add(i, end, replacement, "namespace");
-    }
-  }
-}

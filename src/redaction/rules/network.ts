@@ -47,6 +47,7 @@ export const emailRule: StringRule = {
   kinds: ["email"],
   needs: AT | DOT,
   needsAny: 0,
+  minLength: 6,
   find(text, out) {
     let floor = 0;
     for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
@@ -104,7 +105,12 @@ const secretUrlHosts: ReadonlyArray<readonly [host: string, pathPrefix: string]>
   ["discordapp.com", "/api/webhooks/"],
 ];
 
-function hasCredentials(text: string, authorityStart: number, end: number): boolean {
+/**
+ * True when the URL `[authorityStart - 3 - scheme, end)` carries a credential. `equals`: the first
+ * `=` at or after `authorityStart`, or -1: without one inside the URL, no query or fragment parameter
+ * can hold a value, and the parameter scan is skipped.
+ */
+function hasCredentials(text: string, authorityStart: number, end: number, equals: number): boolean {
   let authorityEnd = authorityStart;
   let at = -1;
   let colon = -1;
@@ -116,13 +122,16 @@ function hasCredentials(text: string, authorityStart: number, end: number): bool
     authorityEnd++;
   }
   if (at !== -1 && ((colon !== -1 && colon < at) || at - authorityStart >= 16)) return true;
-  const hostStart = at === -1 ? authorityStart : at + 1;
-  for (const [secretHost, prefix] of secretUrlHosts) {
-    if (text.startsWith(prefix, authorityEnd)) {
-      const host = text.slice(hostStart, authorityEnd).toLowerCase();
-      if (host === secretHost || host.endsWith(`.${secretHost}`)) return true;
+  if (text.charCodeAt(authorityEnd) === 47 /* every secret path prefix starts with "/" */) {
+    const hostStart = at === -1 ? authorityStart : at + 1;
+    for (const [secretHost, prefix] of secretUrlHosts) {
+      if (text.startsWith(prefix, authorityEnd)) {
+        const host = text.slice(hostStart, authorityEnd).toLowerCase();
+        if (host === secretHost || host.endsWith(`.${secretHost}`)) return true;
+      }
     }
   }
+  if (equals === -1 || equals >= end) return false;
   let q = authorityEnd;
   while (q < end) {
     const c = text.charCodeAt(q);
@@ -152,7 +161,10 @@ export const urlRule: StringRule = {
   kinds: ["url"],
   needs: COLON | SLASH,
   needsAny: 0,
+  minLength: 6,
   find(text, out) {
+    // The next `=` (kept while it lies ahead: URLs are visited left to right, so one search serves many).
+    let equals = -2;
     for (let p = text.indexOf("://"); p !== -1; ) {
       let start = p;
       while (start > 0 && p - start < 32 && isSchemeChar(text.charCodeAt(start - 1))) start--;
@@ -160,7 +172,8 @@ export const urlRule: StringRule = {
       let end = p + 3;
       while (end < text.length && !endsUrl(text.charCodeAt(end))) end++;
       while (end > p + 3 && isTrailingPunctuation(text.charCodeAt(end - 1))) end--;
-      if (start < p && end > p + 3 && hasCredentials(text, p + 3, end)) {
+      if (equals !== -1 && equals < p + 3) equals = text.indexOf("=", p + 3);
+      if (start < p && end > p + 3 && hasCredentials(text, p + 3, end, equals)) {
         out.add(start, end, placeholders.url, "url");
       }
       p = text.indexOf("://", Math.max(end, p + 3));
@@ -297,9 +310,11 @@ export const ipRule: StringRule = {
   kinds: ["ip"],
   needs: DIGIT,
   needsAny: THREE_DOTS | TWO_COLONS | DASH,
+  minLength: 3,
   find(text, out) {
     findIpv4(text, out);
-    if (text.indexOf("ip-") !== -1) {
+    // "p-", not "ip-": a search is as slow as its first character is common.
+    if (text.indexOf("p-") !== -1) {
       awsHostPattern.lastIndex = 0;
       for (let m = awsHostPattern.exec(text); m !== null; m = awsHostPattern.exec(text)) {
         if (octetsValid([m[1], m[2], m[3], m[4]]))
