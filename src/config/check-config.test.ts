@@ -55,18 +55,20 @@ describe("checkConfig", () => {
       "queue: 3 attempts, lease 1m, concurrency 16, DLQ kept 7d",
       "guards: default rate limit 100 burst, 10/s per tenant and provider; circuit breaker opens after 5 failures for 1m",
       "egress: private addresses refused; allowed CIDRs: none",
-      "tenant acme: 4 sources, 2 destinations, 4 routes; rate limit 50 burst, 5/s; redaction all 16 kinds, namespaces hashed, extra patterns ticket-id",
+      "tenant acme: 4 sources, 3 destinations, 5 routes; rate limit 50 burst, 5/s; redaction all 16 kinds, namespaces hashed, extra patterns ticket-id",
       '  source github: preset github: hmac-sha256 in x-hub-signature-256 over "{body}", 1 secret',
       '  source stripe: preset stripe: hmac-sha256 in stripe-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
       '  source billing: preset standard-webhooks: hmac-sha256 in webhook-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 2 secrets',
       '  source monitor: custom: hmac-sha256 in x-monitor-signature over "{id}.{timestamp}.{body}", timestamp ±300s, 1 secret; intake rate limit 20 burst, 30/min',
       "  destination ops-hook: webhook to https://ops.example.com, signed, timeout 10s, headers: authorization, x-team",
       "  destination chat: webhook to https://chat.example.com, unsigned, timeout 30s; rate limit 5 burst, 1/s; custom templates body",
+      "  destination alerts: slack to C0123456789 via slack.com, token SLACK_BOT_TOKEN, repeats thread, timeout 30s",
       "  route 0: from github; type push; data.ref refs/heads/main → ops-hook",
       "  route 1: from github; type pull_request; data.action opened → chat",
       "    templates for chat: body",
       "  route 2: from stripe, billing; type invoice.payment_failed | charge.dispute.* → ops-hook, chat",
       "  route 3: from monitor; data.alert.severity high | critical → chat",
+      "  route 4: from monitor; data.alert.severity critical → alerts",
       "tenant default: 1 source, 0 destinations, 0 routes",
       '  source generic: preset generic: hmac-sha256 in x-signature over "{timestamp}.{body}", timestamp ±300s, 1 secret',
     ]);
@@ -221,7 +223,7 @@ tenants:
   it("returns every problem instead of throwing", () => {
     const result = checkConfig({ env: { ZEN_CONFIG: examplePath, PORT: "http" } });
     assert.equal(result.ok, false);
-    assert.ok(!result.ok && result.problems.length === 10, !result.ok ? result.problems.join("\n") : "");
+    assert.ok(!result.ok && result.problems.length === 11, !result.ok ? result.problems.join("\n") : "");
     assert.ok(!result.ok && result.problems[0] === 'env PORT: expected a non-negative integer, got "http"');
   });
 });

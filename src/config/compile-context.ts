@@ -31,4 +31,9 @@ export interface CompileContext {
   readonly leaseMs: number;
   /** The `JIRA_*` / `SERVICENOW_*` connections: tenant `default` falls back to them. */
   readonly envConnections: Connections;
+  /**
+   * `SLACK_API_URL` (normalized, default `https://slack.com/api/`) and `SLACK_BOT_TOKEN`: every Slack
+   * destination uses the URL, and the token unless it names its own. Absent: the default URL, no token.
+   */
+  readonly slack?: { readonly apiUrl: string; readonly botToken?: string };
 }

@@ -7,8 +7,8 @@ const oneDestination = (destination: string) =>
 
 describe("destination problems", () => {
   it("lists the supported types for an unknown one", () => {
-    assert.deepEqual(yamlProblems(oneDestination("{ id: alerts, type: slack, channel: C0123 }")), [
-      'tenants[0].destinations[0].type: unsupported destination type "slack"; supported: webhook, jira, servicenow',
+    assert.deepEqual(yamlProblems(oneDestination("{ id: alerts, type: pager, channel: C0123 }")), [
+      'tenants[0].destinations[0].type: unsupported destination type "pager"; supported: webhook, jira, servicenow, slack',
     ]);
     assert.deepEqual(yamlProblems(oneDestination("{ id: alerts, url: https://x.example }")), [
       "tenants[0].destinations[0].type: required",

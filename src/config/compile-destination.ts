@@ -1,11 +1,12 @@
 /**
- * Destinations by `type`. Each type compiles its own strict schema; a new type (slack, observation)
+ * Destinations by `type`. Each type compiles its own strict schema; a new type (observation)
  * adds one entry here and one compile-<type>-destination.ts file.
  */
 
 import type { CompileContext, TenantScope } from "./compile-context.ts";
 import { compileJiraDestination } from "./compile-jira-destination.ts";
 import { compileServiceNowDestination } from "./compile-servicenow-destination.ts";
+import { compileSlackDestination } from "./compile-slack-destination.ts";
 import { compileWebhookDestination } from "./compile-webhook-destination.ts";
 import type { DestinationConfig } from "./config.ts";
 import { destinationTypeSchema } from "./file-schema.ts";
@@ -25,6 +26,7 @@ const compilers: Readonly<Record<string, DestinationCompiler>> = {
   webhook: compileWebhookDestination,
   jira: compileJiraDestination,
   servicenow: compileServiceNowDestination,
+  slack: compileSlackDestination,
 };
 
 /** The `type:` values this build supports. */

@@ -141,6 +141,8 @@ function routeTemplatesFor(
       return overlay("jira", destination.templates, node, path, sources, problems);
     case "servicenow":
       return overlay("servicenow", destination.templates, node, path, sources, problems);
+    case "slack":
+      return overlay("slack", destination.templates, node, path, sources, problems);
     default: {
       const exhaustive: never = destination;
       return exhaustive;

@@ -162,11 +162,36 @@ export interface ServiceNowDestinationConfig extends TicketIdentityConfig, Desti
   readonly templates?: DestinationTemplates<"servicenow">;
 }
 
-/** Destination types other issues add (slack, observation) extend this union. */
+/** What a Slack destination does with an event whose fingerprint it has posted before. */
+export type SlackOnRepeat = "update" | "thread" | "post";
+
+/** Slack `chat.postMessage` (Block Kit + text fallback) to one channel; repeats update, thread or post. */
+export interface SlackDestinationConfig extends DestinationRedactionConfig {
+  readonly type: "slack";
+  readonly id: string;
+  readonly tenant: string;
+  /** Conversation id: `C…` (channel), `G…` (private, legacy) or `D…` (DM). */
+  readonly channel: string;
+  /** Resolved bot token (the node's `token:` reference, else `SLACK_BOT_TOKEN`). Never logged. */
+  readonly token: string;
+  /** Where the token came from, for `zen config check` (`SLACK_BOT_TOKEN` or the node's reference). */
+  readonly tokenFrom: "env" | "yaml";
+  /** Web API base ending in `/` (`SLACK_API_URL`, default `https://slack.com/api/`). */
+  readonly apiUrl: string;
+  /** Default `thread`: replies under the first message of the same fingerprint. */
+  readonly onRepeat: SlackOnRepeat;
+  readonly timeoutMs: number;
+  readonly rateLimit?: RateLimitConfig;
+  /** `text` (fallback line), `blocks` (a JSON array of Block Kit blocks). */
+  readonly templates?: DestinationTemplates<"slack">;
+}
+
+/** Destination types other issues add (observation) extend this union. */
 export type DestinationConfig =
   | WebhookDestinationConfig
   | JiraDestinationConfig
-  | ServiceNowDestinationConfig;
+  | ServiceNowDestinationConfig
+  | SlackDestinationConfig;
 
 /** A simple field predicate: `{ "data.action": "opened" }` or `{ severity: ["high","critical"] }`. */
 export type FieldMatch = Readonly<Record<string, string | readonly string[]>>;

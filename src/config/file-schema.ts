@@ -388,6 +388,26 @@ export const serviceNowDestinationSchema = z.strictObject({
   ...destinationCommonShape,
 });
 
+/** A Slack conversation id: `C…` (channel), `G…` (private channel, legacy) or `D…` (DM). */
+const slackChannelSchema = z.string().regex(/^[CGD][A-Z0-9]{6,}$/, {
+  error: (issue) =>
+    `expected a Slack channel id like C0123456789 (the channel's "Copy link" ends in it; names like #alerts are not accepted because chat.update needs the id), got ${typeof issue.input === "string" ? JSON.stringify(issue.input.slice(0, 40)) : kindOf(issue.input)}`,
+});
+
+/** `type: slack` (SlackDestinationConfig). */
+export const slackDestinationSchema = z.strictObject({
+  id: slugSchema,
+  type: z.literal("slack"),
+  channel: slackChannelSchema,
+  /** Bot token reference; absent: `SLACK_BOT_TOKEN`. */
+  token: secretRefSchema.optional(),
+  /** Same fingerprint again: `update` the first message, reply in its `thread` (default), or `post` anew. */
+  onRepeat: z.enum(["update", "thread", "post"]).default("thread"),
+  timeoutMs: timeoutMsSchema,
+  rateLimit: rateLimitSchema.optional(),
+  ...destinationCommonShape,
+});
+
 /** A route: sources (optional), a `when` match (optional) and destinations. */
 export const routeSchema = z.strictObject({
   /** Source ids; absent = every source of the tenant. */

@@ -17,7 +17,7 @@ import { type Env, parseEnv } from "./env-schema.ts";
 import { topLevelSchema } from "./file-schema.ts";
 import { deepFreeze } from "./frozen.ts";
 import { Problems } from "./problems.ts";
-import { parseProviders } from "./providers.ts";
+import { parseProviders, slackApiUrlOf } from "./providers.ts";
 import { readConfigFile } from "./read-config-file.ts";
 import { type ReadFile, readFileUtf8 } from "./read-file.ts";
 import { parseTuning } from "./tuning.ts";
@@ -66,6 +66,10 @@ export function loadConfig(input: LoadConfigInput): Config {
     toleranceSeconds: tuning.toleranceSeconds,
     leaseMs: tuning.leaseMs,
     envConnections: envConnections(env, providers),
+    slack: {
+      apiUrl: providers.slack?.apiUrl ?? slackApiUrlOf(env),
+      ...(providers.slack?.botToken !== undefined && { botToken: providers.slack.botToken }),
+    },
   };
   const fromEnv = envDefaults(base, providers);
   const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitIds(fromEnv));

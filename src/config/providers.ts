@@ -35,14 +35,26 @@ export function parseProviders(env: Env, problems: Problems): ProvidersConfig {
   };
 }
 
+/** `SLACK_API_URL`: an http(s) URL, normalized to end in `/`. */
+const slackApiUrl: Parser<string> = (raw) => {
+  const url = httpUrl(raw);
+  if (!url.ok) return url;
+  // The Slack SDK joins method names onto this base, so it must end in a slash.
+  const href = url.value.href;
+  return { ok: true, value: href.endsWith("/") ? href : `${href}/` };
+};
+
+/**
+ * `SLACK_API_URL` normalized, default `defaultSlackApiUrl`, whether or not a Slack token is set (a
+ * Slack destination with its own token uses it too). A bad value is recorded by `parseProviders`;
+ * here it falls back to the default.
+ */
+export function slackApiUrlOf(env: Env): string {
+  const parsed = env.SLACK_API_URL?.trim() ? slackApiUrl(env.SLACK_API_URL.trim()) : undefined;
+  return parsed?.ok ? parsed.value : defaultSlackApiUrl;
+}
+
 function parseSlack(env: Env, problems: Problems): SlackProviderConfig | undefined {
-  const slackApiUrl: Parser<string> = (raw) => {
-    const url = httpUrl(raw);
-    if (!url.ok) return url;
-    // The Slack SDK joins method names onto this base, so it must end in a slash.
-    const href = url.value.href;
-    return { ok: true, value: href.endsWith("/") ? href : `${href}/` };
-  };
   const apiUrl = envValue(env, "SLACK_API_URL", slackApiUrl, problems);
   const botToken = envSecret(env, "SLACK_BOT_TOKEN", problems);
   const signingSecrets = slackSigningSecrets(env, problems);

@@ -264,6 +264,13 @@ function describeDestination(destination: DestinationConfig, config: Config): st
           : "recurrence opens a new incident",
         `timeout ${describeMs(destination.timeoutMs)}`,
       ].join(", ");
+    case "slack":
+      return [
+        `slack to ${destination.channel} via ${new URL(destination.apiUrl).host}`,
+        destination.tokenFrom === "env" ? "token SLACK_BOT_TOKEN" : "own token",
+        `repeats ${destination.onRepeat}`,
+        `timeout ${describeMs(destination.timeoutMs)}`,
+      ].join(", ");
     default: {
       const exhaustive: never = destination;
       return String((exhaustive as { type: unknown }).type);

@@ -12,6 +12,7 @@ import { createEgressGuard, type EgressAllowances, type LookupFn } from "./egres
 import { createJiraDestination } from "./jira/jira-destination.ts";
 import type { DestinationFactory } from "./registry.ts";
 import { createServiceNowDestination } from "./servicenow/servicenow-destination.ts";
+import { createSlackDestination } from "./slack/slack-destination.ts";
 import type { ConnectorFactory, DispatcherFactory, WebhookEgressPolicy } from "./webhook/egress-policy.ts";
 import { WebhookDestination } from "./webhook/webhook-destination.ts";
 
@@ -31,7 +32,10 @@ export interface DestinationDeps {
   readonly egressLookup?: LookupFn;
   /** The connector the egress guard wraps (tests inject a spy). Default: undici's `buildConnector`. */
   readonly connectorFactory?: ConnectorFactory;
-  /** Shared keys (cross-process locks per ticket fingerprint). Required by jira and servicenow. */
+  /**
+   * Shared keys (cross-process locks per ticket fingerprint; Slack's first-message and posted memos).
+   * Required by jira and servicenow; slack without it cannot recognise repeats.
+   */
   readonly keys?: KeyStore;
   /**
    * The tenant's compiled redaction policy (`TenantConfig.redaction`). Default, and when it answers
@@ -48,7 +52,7 @@ export interface DestinationDeps {
   readonly routesOf?: (tenant: string) => readonly RouteConfig[] | undefined;
 }
 
-/** What a provider destination (Jira, ServiceNow) gets to build its client. */
+/** What a provider destination (Jira, ServiceNow, Slack) gets to build its client. */
 export interface ProviderDestinationDeps {
   readonly maxRetryAfterMs: number;
   readonly clock: Clock;
@@ -95,7 +99,8 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         ...(routes && { routes }),
       });
     case "jira":
-    case "servicenow": {
+    case "servicenow":
+    case "slack": {
       const providerDeps: ProviderDestinationDeps = {
         maxRetryAfterMs: deps.maxRetryAfterMs,
         clock: deps.clock ?? systemClock,
@@ -106,9 +111,9 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
         ...(deps.onRedactions && { onRedactions: deps.onRedactions }),
         ...(routes && { routes }),
       };
-      return config.type === "jira"
-        ? createJiraDestination(config, providerDeps)
-        : createServiceNowDestination(config, providerDeps);
+      if (config.type === "jira") return createJiraDestination(config, providerDeps);
+      if (config.type === "slack") return createSlackDestination(config, providerDeps);
+      return createServiceNowDestination(config, providerDeps);
     }
     default: {
       const _exhaustive: never = config;
