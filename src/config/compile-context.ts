@@ -1,5 +1,5 @@
 /** Shared input of the compile-*.ts steps: everything besides the YAML node itself. */
-import type { TenantConfig } from "./config.ts";
+import type { TenantConfig, ZenBackProviderConfig } from "./config.ts";
 import type { SecretSources } from "./secrets.ts";
 
 /** The providers a tenant may declare under `providers:`. */
@@ -31,4 +31,6 @@ export interface CompileContext {
   readonly leaseMs: number;
   /** The `JIRA_*` / `SERVICENOW_*` connections: tenant `default` falls back to them. */
   readonly envConnections: Connections;
+  /** `ZEN_BACK_URL` / `ZEN_BACK_APIKEY`: tenants with an approvals policy get a `_zen-back` destination. */
+  readonly zenBack?: ZenBackProviderConfig;
 }

@@ -66,6 +66,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     toleranceSeconds: tuning.toleranceSeconds,
     leaseMs: tuning.leaseMs,
     envConnections: envConnections(env, providers),
+    ...(providers.zenBack && { zenBack: providers.zenBack }),
   };
   const fromEnv = envDefaults(base, providers);
   const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitIds(fromEnv));

@@ -258,6 +258,16 @@ function describeDestination(destination: DestinationConfig, config: Config): st
           : "recurrence opens a new incident",
         `timeout ${describeMs(destination.timeoutMs)}`,
       ].join(", ");
+    case "approval":
+      return [
+        destination.request
+          ? `approval of ${destination.request.action} (risk ${destination.request.risk})`
+          : "approval requests from POST /admin/approvals",
+        `in ${destination.channel ?? "the tenant's approvals channel"}`,
+        ...(destination.thenTo.length > 0 ? [`then ${destination.thenTo.join(", ")}`] : []),
+      ].join(", ");
+    case "zen-back":
+      return `approval decisions to zen-back at ${new URL(destination.url).origin}, timeout ${describeMs(destination.timeoutMs)}`;
     default: {
       const exhaustive: never = destination;
       return String((exhaustive as { type: unknown }).type);
