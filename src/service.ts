@@ -7,6 +7,9 @@ import type { FastifyInstance } from "fastify";
 import { MemoryRateLimitStore } from "./adapters/memory/rate-limit-store.ts";
 import { openSqliteStores } from "./adapters/sqlite/stores.ts";
 import { openSqliteWorkerStores } from "./adapters/sqlite/worker/worker-stores.ts";
+import type { Approvals } from "./approvals/approvals.ts";
+import { startApprovals } from "./approvals/start-approvals.ts";
+import { tenantSlackClients } from "./approvals/tenant-slack.ts";
 import type { Config } from "./config/config.ts";
 import { startupWarnings } from "./config/startup-warnings.ts";
 import { breakerSnapshot, createCircuitBreakers, DeliveryGuards, deliveryBucket } from "./delivery/guards.ts";
@@ -46,6 +49,8 @@ export interface RunningService {
   readonly url: string;
   readonly stores: ServiceStores;
   readonly metrics: Metrics;
+  /** The `zen_approval:` block_actions handler; absent when no tenant has an approvals policy. */
+  readonly approvals?: Approvals;
   /**
    * Graceful stop: refuse new requests, finish in-flight ones, release unfinished jobs, close the store.
    * `graceMs` (default {@link defaultShutdownGraceMs}) bounds both the wait for sends and for requests
@@ -83,6 +88,14 @@ export async function startService(
       })
     : openSqliteStores(storeOptions);
   const { queue, keyStore, trail } = stores;
+  const approvals = startApprovals({
+    config,
+    queue,
+    metrics,
+    logger,
+    clock,
+    slack: tenantSlackClients(config, clock),
+  });
 
   const integrations = new IntegrationRegistry(config, { clock, logger });
   // Buckets are per process: one process needs no sharing, and a lost bucket costs one extra burst.
@@ -107,6 +120,7 @@ export async function startService(
       keys: keyStore,
       redactionPolicyOf: (tenant) => config.tenants.get(tenant)?.redaction,
       onRedactions: metrics.recordRedactions,
+      ...(approvals && { approvals: approvals.runtime }),
     }),
   );
   const worker = roles.workers
@@ -166,6 +180,7 @@ export async function startService(
       logger,
       breakers: () => breakerSnapshot(config, breakers),
     },
+    ...(approvals && { approvals: { ...approvals.routes, adminToken: config.adminToken } }),
   });
 
   const housekeeping = setInterval(() => {
@@ -195,6 +210,7 @@ export async function startService(
 
   integrations.start();
   worker?.start();
+  approvals?.start();
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
@@ -225,11 +241,12 @@ export async function startService(
       clearTimeout(cutStalled);
       const result = await workerStopped;
       await destinations.close();
+      await approvals?.close();
       await stores.close();
       logger.info({ released: result?.released ?? 0 }, "shutdown complete");
     })();
     return stopping;
   };
 
-  return { app, url: address, stores, metrics, stop };
+  return { app, url: address, stores, metrics, ...(approvals && { approvals: approvals.approvals }), stop };
 }

@@ -17,7 +17,6 @@ import { createHash, randomBytes } from "node:crypto";
 import type { ApprovalDestinationConfig, ApprovalPolicyConfig } from "../config/config.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destinations/destination.ts";
-import type { SlackApi } from "../destinations/slack/slack-api.ts";
 import { PermanentError } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
 import type { ApprovalStore } from "../ports/approval-store.ts";
@@ -28,6 +27,7 @@ import type { Approval } from "./approval.ts";
 import type { ApprovalTelemetry } from "./approval-telemetry.ts";
 import { expireIfDue, requiredApprovalsFor } from "./decide.ts";
 import { requestMessage } from "./request-message.ts";
+import type { TenantSlackClients } from "./tenant-slack.ts";
 
 /** The event type `POST /admin/approvals` enqueues to `_approvals`; its data is `{ approvalId }`. */
 export const approvalRequestedType = "approval.requested";
@@ -37,8 +37,8 @@ export const approvalsSourceId = "_approvals";
 /** What approval destinations share at run time (built once by the approvals module). */
 export interface ApprovalRuntime {
   readonly store: ApprovalStore;
-  /** Absent when no Slack bot token is configured: attempts fail permanently (`invalid_auth`). */
-  readonly slack: SlackApi | undefined;
+  /** Each tenant's Slack client; a tenant without a bot token has none: attempts fail (`invalid_auth`). */
+  readonly slack: TenantSlackClients;
   readonly policyOf: (tenant: string) => ApprovalPolicyConfig | undefined;
   readonly telemetry: ApprovalTelemetry;
   readonly clock?: Clock;
@@ -88,7 +88,8 @@ export class ApprovalDestination implements Destination {
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
     const startedAt = this.clock.now();
-    const { slack, store } = this.runtime;
+    const { store } = this.runtime;
+    const slack = this.runtime.slack.forTenant(this.tenant);
     if (!slack) {
       throw new PermanentError(
         "invalid_auth",
