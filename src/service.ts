@@ -26,6 +26,9 @@ import { type Clock, systemClock } from "./ports/clock.ts";
 import type { KeyStore } from "./ports/key-store.ts";
 import type { Queue } from "./ports/queue.ts";
 import type { TrailStore } from "./ports/trail.ts";
+import { type Respond, ZenCommands } from "./slack/commands.ts";
+import { BlockActionsDispatcher } from "./slack/interaction-dispatch.ts";
+import type { BlockActionsHandler } from "./slack/interactions.ts";
 
 export interface ServiceRoles {
   /** Serve `/webhooks/...` (false for `zen worker`). */
@@ -59,6 +62,14 @@ export interface RunningService {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** What the Slack source needs from outside the config. */
+export interface SlackServiceDeps {
+  /** Handlers of `block_actions` clicks, by `action_id` prefix (approvals, …). */
+  readonly blockActionHandlers?: readonly BlockActionsHandler[];
+  /** Posts late slash-command answers to `response_url` (SlackApi.respond). */
+  readonly respond?: Respond;
+}
+
 /** How long shutdown waits for in-flight deliveries before releasing them to another worker. */
 export const defaultShutdownGraceMs = 10_000;
 
@@ -67,7 +78,7 @@ const housekeepingIntervalMs = 60_000;
 
 export async function startService(
   config: Config,
-  deps: { logger: Logger; clock?: Clock; roles?: ServiceRoles },
+  deps: { logger: Logger; clock?: Clock; roles?: ServiceRoles; slack?: SlackServiceDeps },
 ): Promise<RunningService> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -158,12 +169,26 @@ export async function startService(
     clock,
     integrations,
   });
+  const slackCommands = new ZenCommands({
+    queue,
+    integrations,
+    breakers: () => breakerSnapshot(config, breakers),
+    logger,
+    ...(deps.slack?.respond && { respond: deps.slack.respond }),
+  });
+  const slackInteractions = new BlockActionsDispatcher(
+    [...(deps.slack?.blockActionHandlers ?? []), ...(approvals ? [approvals.approvals] : [])],
+    logger,
+  );
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
     webhooks: roles.intake ? { intake, metrics } : undefined,
     ...(roles.intake && { servicenow: { config, keys: keyStore, rateLimits, breakers, clock } }),
     ...(roles.intake && { jira: { config, keys: keyStore, rateLimits, breakers, clock, intake, metrics } }),
+    ...(roles.intake && {
+      slack: { config, intake, metrics, logger, commands: slackCommands, interactions: slackInteractions },
+    }),
     health: {
       queue,
       metrics,
@@ -240,6 +265,7 @@ export async function startService(
       await app.close();
       clearTimeout(cutStalled);
       const result = await workerStopped;
+      await slackCommands.settle();
       await destinations.close();
       await approvals?.close();
       await stores.close();

@@ -25,8 +25,9 @@ export function tenantSlackClients(
   create?: SlackClientFactory,
 ): TenantSlackClients {
   const clients = new Map<string, SlackApi>();
-  const botToken = config.providers.slack?.botToken;
   for (const tenant of config.tenants.values()) {
+    // The tenant's own Slack app (YAML providers.slack; tenant default: else SLACK_BOT_TOKEN).
+    const botToken = tenant.providers.slack?.botToken;
     if (!tenant.approvals || !create || botToken === undefined) continue;
     clients.set(tenant.id, create(tenant.id, botToken));
   }

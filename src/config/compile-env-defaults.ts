@@ -8,6 +8,9 @@
  *   tenant `default` declares a destination with that id (the file's wins).
  * - `JIRA_*` → the tenant's Jira connection only (for `POST /jira/issue`): env has no project, so no
  *   destination; a YAML `type: jira` destination with a `project` routes events there.
+ * - `SLACK_SIGNING_SECRET` (comma-separated for rotation) / `SLACK_APP_TOKEN` → the tenant's Slack app
+ *   and source `slack` (preset slack, compile-slack.ts): `POST /slack/*` and Socket Mode. A file tenant
+ *   `default` with its own `providers.slack` keeps its own; otherwise it gets the env app.
  *
  * A source env would add that the file already declares is a conflict, not silently replaced.
  */
@@ -16,6 +19,7 @@ import { presetProfile } from "../intake/verify/presets.ts";
 import type { PresetName } from "../intake/verify/spec.ts";
 import type { CompileContext } from "./compile-context.ts";
 import { compileServiceNowDestination } from "./compile-servicenow-destination.ts";
+import { addSlackSource, envSlackConnection } from "./compile-slack.ts";
 import { defaultTenantId, emptyTenant, type ImplicitIds, type TenantDraft } from "./compile-tenants.ts";
 import type { ProvidersConfig } from "./config.ts";
 import type { EnvSettings } from "./env-schema.ts";
@@ -42,7 +46,7 @@ export interface EnvDefaults {
   readonly sources: readonly EnvSource[];
   /** `SERVICENOW_*` is set (and valid): add destination `servicenow`. */
   readonly serviceNowDestination: boolean;
-  /** Any env part needs tenant `default`, including a bare Jira/ServiceNow connection. */
+  /** Any env part needs tenant `default`, including a bare Jira/ServiceNow connection or Slack app. */
   readonly needsTenant: boolean;
 }
 
@@ -68,7 +72,11 @@ export function envDefaults(base: EnvSettings, providers: ProvidersConfig): EnvD
   return {
     sources,
     serviceNowDestination,
-    needsTenant: sources.length > 0 || serviceNowDestination || providers.jira !== undefined,
+    needsTenant:
+      sources.length > 0 ||
+      serviceNowDestination ||
+      providers.jira !== undefined ||
+      envSlackConnection(providers.slack) !== undefined,
   };
 }
 
@@ -94,6 +102,8 @@ export function addEnvDefaults(
   if (!tenant) {
     tenant = emptyTenant(defaultTenantId, ctx.envConnections);
     tenants.set(defaultTenantId, tenant);
+    // A file tenant `default` got its Slack source when it was compiled (compile-tenants.ts).
+    addSlackSource(tenant, "env", ctx, problems);
   }
   for (const source of defaults.sources) addEnvSource(tenant, source, ctx, problems);
   if (defaults.serviceNowDestination && !tenant.declaredDestinations.has(serviceNowDestinationId)) {

@@ -92,11 +92,11 @@ describe("tenant providers", () => {
       withProviders(
         "jira: { url: https://acme.atlassian.net, token: jira-literal-not-real, emial: ops@example.com }",
         "servicenow: { instance: acme.service-now.com, username: zen, password: pw-literal-not-real }",
-        "slack: { token: env:X }",
+        "zendesk: { token: env:X }",
       ),
     );
     assert.deepEqual(problems, [
-      "tenants[0].providers.slack: unknown key; allowed keys: jira, servicenow",
+      "tenants[0].providers.zendesk: unknown key; allowed keys: jira, servicenow, slack",
       "tenants[0].providers.jira.token: literal secrets are not allowed in the config file (value not shown); write env:NAME or file:/path and keep the secret there",
       'tenants[0].providers.jira.emial: unknown key (did you mean "email"?)',
       "tenants[0].providers.servicenow.password: literal secrets are not allowed in the config file (value not shown); write env:NAME or file:/path and keep the secret there",

@@ -1,5 +1,6 @@
 /**
- * Compiles a tenant's `providers:` block: its own Jira and ServiceNow connections. Tokens and
+ * Compiles a tenant's `providers:` block: its own Jira and ServiceNow connections and its Slack app
+ * (compile-slack.ts). Tokens and
  * passwords are only ever `env:`/`file:` references; URLs, e-mail and user names may be literal or
  * references. Values are checked with the same parsers as the `JIRA_*` / `SERVICENOW_*` env vars
  * (providers.ts), so both spellings normalize alike. A URL is never echoed: it may carry credentials.
@@ -8,6 +9,7 @@
  */
 import { resolveLiteralOrRef } from "./compile-common.ts";
 import type { CompileContext, Connections, TenantProviderName } from "./compile-context.ts";
+import { compileSlackProvider, envSlackConnection } from "./compile-slack.ts";
 import type { JiraProviderConfig, ProvidersConfig, ServiceNowProviderConfig } from "./config.ts";
 import type { Env } from "./env-schema.ts";
 import { jiraProviderSchema, serviceNowProviderSchema, tenantProvidersSchema } from "./file-schema.ts";
@@ -27,11 +29,14 @@ export function noConnections(): Connections {
  * to them; a provider whose variables are set but did not parse is `broken`.
  */
 export function envConnections(env: Env, providers: ProvidersConfig): Connections {
-  const names: readonly TenantProviderName[] = ["jira", "servicenow"];
+  // A broken `SLACK_*` fails loading by itself: nothing else names the env Slack app.
+  const names = ["jira", "servicenow"] as const;
+  const slack = envSlackConnection(providers.slack);
   return {
     providers: {
       ...(providers.jira && { jira: providers.jira }),
       ...(providers.servicenow && { servicenow: providers.servicenow }),
+      ...(slack && { slack }),
     },
     broken: new Set(names.filter((name) => !providers[name] && envProviderDeclared(env, name))),
   };
@@ -50,7 +55,7 @@ export function compileTenantProviders(
   if (raw === undefined) return noConnections();
   const node = parseNode(tenantProvidersSchema, raw, path, problems);
   // Not a mapping at all: whatever it meant to declare is broken, and already recorded.
-  if (!node) return { providers: {}, broken: new Set(["jira", "servicenow"]) };
+  if (!node) return { providers: {}, broken: new Set(["jira", "servicenow", "slack"]) };
   const broken = new Set<TenantProviderName>();
   const jira =
     node.jira === undefined
@@ -62,7 +67,15 @@ export function compileTenantProviders(
       ? undefined
       : compileServiceNowProvider(node.servicenow, [...path, "servicenow"], ctx.secrets, problems);
   if (node.servicenow !== undefined && !servicenow) broken.add("servicenow");
-  return { providers: { ...(jira && { jira }), ...(servicenow && { servicenow }) }, broken };
+  const slack =
+    node.slack === undefined
+      ? undefined
+      : compileSlackProvider(node.slack, [...path, "slack"], ctx.secrets, problems);
+  if (node.slack !== undefined && !slack) broken.add("slack");
+  return {
+    providers: { ...(jira && { jira }), ...(servicenow && { servicenow }), ...(slack && { slack }) },
+    broken,
+  };
 }
 
 /**
@@ -75,9 +88,10 @@ export function withFallback(own: Connections, fallback: Connections): Connectio
     own.providers[name] !== undefined || own.broken.has(name) ? own : fallback;
   const jira = from("jira").providers.jira;
   const servicenow = from("servicenow").providers.servicenow;
-  const names: readonly TenantProviderName[] = ["jira", "servicenow"];
+  const slack = from("slack").providers.slack;
+  const names: readonly TenantProviderName[] = ["jira", "servicenow", "slack"];
   return {
-    providers: { ...(jira && { jira }), ...(servicenow && { servicenow }) },
+    providers: { ...(jira && { jira }), ...(servicenow && { servicenow }), ...(slack && { slack }) },
     broken: new Set(names.filter((name) => from(name).broken.has(name))),
   };
 }

@@ -14,6 +14,7 @@ import { compileDestination } from "./compile-destination.ts";
 import { compileTenantProviders, withFallback } from "./compile-providers.ts";
 import { compileTenantRedaction } from "./compile-redaction.ts";
 import { compileRoute } from "./compile-route.ts";
+import { addSlackSource, claimSlackTeams } from "./compile-slack.ts";
 import { compileSource } from "./compile-source.ts";
 import type {
   ApprovalPolicyConfig,
@@ -84,6 +85,7 @@ export function compileTenants(
 ): Map<string, TenantDraft> {
   const tenants = new Map<string, TenantDraft>();
   const firstSeen = new Map<string, string>();
+  const slackTeams = new Map<string, string>();
   rawTenants.forEach((raw, i) => {
     const tenantPath = [...path, i];
     if (isDuplicate(raw, [...tenantPath, "id"], "tenant", firstSeen, problems)) return;
@@ -119,6 +121,9 @@ export function compileTenants(
       if (source) draft.sources.set(source.id, source);
     });
     for (const id of sourceIds.keys()) draft.declaredSources.add(id);
+    const slackOrigin = own.providers.slack ? [...tenantPath, "providers", "slack"] : "env";
+    addSlackSource(draft, slackOrigin, ctx, problems);
+    claimSlackTeams(draft, tenantPath, slackTeams, problems);
     const destinationIds = new Map<string, string>();
     node.destinations.forEach((rawDestination, j) => {
       const p = [...tenantPath, "destinations", j];

@@ -82,6 +82,7 @@ const connectionHelp: Readonly<Record<TenantProviderName, { name: string; env: s
     name: "ServiceNow",
     env: "SERVICENOW_INSTANCE/SERVICENOW_USERNAME/SERVICENOW_PASSWORD",
   },
+  slack: { name: "Slack", env: "SLACK_BOT_TOKEN" },
 };
 
 /**

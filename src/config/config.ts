@@ -271,6 +271,8 @@ export interface TenantConfig {
   readonly providers: {
     readonly jira?: JiraProviderConfig;
     readonly servicenow?: ServiceNowProviderConfig;
+    /** The tenant's Slack app (YAML `providers.slack`; tenant `default`: else the `SLACK_*` env). */
+    readonly slack?: TenantSlackConfig;
   };
   /** YAML `rateLimit:` on the tenant: replaces `guards.rateLimit` for this tenant's delivery buckets. */
   readonly rateLimit?: RateLimitConfig;
@@ -304,13 +306,39 @@ export interface GuardsConfig {
   };
 }
 
-/** Slack app credentials (`SLACK_*`); present when any of the three tokens is set. */
+/** Slack app credentials (`SLACK_*`); present when any of the three tokens or `SLACK_API_URL` is set. */
 export interface SlackProviderConfig {
   readonly botToken?: string;
-  readonly signingSecret?: string;
+  /**
+   * `SLACK_SIGNING_SECRET`, comma-separated: several = rotation, any one may match. Creates source
+   * `slack` (preset slack) in tenant `default` (`POST /slack/*`).
+   */
+  readonly signingSecrets?: readonly string[];
+  /** `SLACK_APP_TOKEN` (`xapp-…`): tenant `default` receives over Socket Mode. */
   readonly appToken?: string;
   /** Web API base URL, always ending in `/` (`SLACK_API_URL`, default `https://slack.com/api/`). */
   readonly apiUrl: string;
+}
+
+/**
+ * A tenant's Slack app: YAML `providers.slack` (secrets as `env:`/`file:` references), or for tenant
+ * `default` without one, the `SLACK_*` env variables (with no `teams`).
+ */
+export interface TenantSlackConfig {
+  /**
+   * Signing secrets of the app (several = rotation). Non-empty: the tenant has source `slack` (preset
+   * slack) and answers `POST /slack/*` for its teams. Empty: no HTTP intake (Socket Mode only).
+   */
+  readonly signingSecrets: readonly string[];
+  /**
+   * Workspace ids (`T…`, or `E…` for an Enterprise Grid org) whose requests belong to this tenant; a
+   * team is listed by at most one tenant. Requests from unlisted teams belong to tenant `default`.
+   */
+  readonly teams: readonly string[];
+  /** Bot token (`xoxb-…`) for the Slack destination and `users.info`. */
+  readonly botToken?: string;
+  /** App-level token (`xapp-…`): the tenant receives over Socket Mode (source `slack`). */
+  readonly appToken?: string;
 }
 
 /** Jira (`JIRA_URL` + `JIRA_TOKEN`; with `JIRA_EMAIL` basic auth email:token (Cloud), else bearer (DC PAT)). */

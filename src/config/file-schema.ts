@@ -129,6 +129,7 @@ export const tenantSchema = z.strictObject({
 export const tenantProvidersSchema = z.strictObject({
   jira: z.unknown().optional(),
   servicenow: z.unknown().optional(),
+  slack: z.unknown().optional(),
 });
 
 /**
@@ -151,6 +152,24 @@ export const serviceNowProviderSchema = z.strictObject({
   instance: nonEmpty,
   username: nonEmpty,
   password: secretRefSchema,
+});
+
+/** A Slack workspace id: `T…` (a team) or `E…` (an Enterprise Grid org), as Slack sends `team_id`. */
+export const slackTeamIdSchema = z.string().regex(/^[TE][A-Z0-9]{2,20}$/, {
+  error: (issue) =>
+    `expected a Slack workspace id (T… or E…, upper-case letters and digits), got ${JSON.stringify(issue.input)}`,
+});
+
+/**
+ * `providers.slack` (TenantSlackConfig): the tenant's Slack app. Secrets and tokens only as
+ * references. `signingSecrets` (several = rotation) turn on `POST /slack/*` for the tenant's `teams`;
+ * `appToken` turns on Socket Mode; `botToken` is what the Slack destination posts with.
+ */
+export const slackProviderSchema = z.strictObject({
+  signingSecrets: z.array(secretRefSchema).min(1).optional(),
+  teams: z.array(slackTeamIdSchema).default([]),
+  botToken: secretRefSchema.optional(),
+  appToken: secretRefSchema.optional(),
 });
 
 /** A source: `preset` or `verify` (exactly one), secrets, and optional overrides of the profile. */

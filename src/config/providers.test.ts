@@ -25,7 +25,7 @@ describe("providers from env", () => {
     assert.deepEqual(config.providers, {
       slack: {
         botToken: "xoxb-test-token-not-real",
-        signingSecret: "test-secret-not-real",
+        signingSecrets: ["test-secret-not-real"],
         appToken: "xapp-test-token-not-real",
         apiUrl: "http://127.0.0.1:4010/api/",
       },
@@ -43,7 +43,7 @@ describe("providers from env", () => {
   it("leaves unset providers absent and defaults the Slack API URL", () => {
     const config = loadConfig({ env: { SLACK_SIGNING_SECRET: "test-secret-not-real" } });
     assert.deepEqual(config.providers, {
-      slack: { signingSecret: "test-secret-not-real", apiUrl: "https://slack.com/api/" },
+      slack: { signingSecrets: ["test-secret-not-real"], apiUrl: "https://slack.com/api/" },
     });
   });
 

@@ -43,18 +43,54 @@ function parseSlack(env: Env, problems: Problems): SlackProviderConfig | undefin
     const href = url.value.href;
     return { ok: true, value: href.endsWith("/") ? href : `${href}/` };
   };
-  const apiUrl = envValue(env, "SLACK_API_URL", slackApiUrl, problems) ?? defaultSlackApiUrl;
+  const apiUrl = envValue(env, "SLACK_API_URL", slackApiUrl, problems);
   const botToken = envSecret(env, "SLACK_BOT_TOKEN", problems);
-  const signingSecret = envSecret(env, "SLACK_SIGNING_SECRET", problems);
-  const appToken = envSecret(env, "SLACK_APP_TOKEN", problems);
-  if (botToken === undefined && signingSecret === undefined && appToken === undefined) return undefined;
+  const signingSecrets = slackSigningSecrets(env, problems);
+  const appToken = envValue(env, "SLACK_APP_TOKEN", slackAppToken, problems);
+  if (
+    botToken === undefined &&
+    signingSecrets === undefined &&
+    appToken === undefined &&
+    apiUrl === undefined
+  ) {
+    return undefined;
+  }
   return {
     ...(botToken !== undefined && { botToken }),
-    ...(signingSecret !== undefined && { signingSecret }),
+    ...(signingSecrets !== undefined && { signingSecrets }),
     ...(appToken !== undefined && { appToken }),
-    apiUrl,
+    apiUrl: apiUrl ?? defaultSlackApiUrl,
   };
 }
+
+/**
+ * `SLACK_SIGNING_SECRET`: one secret, or several separated by commas while a secret is rotated (any
+ * one may match). Slack's secrets are hex, so a comma is never part of one; whitespace around an entry
+ * is dropped. An empty entry is a problem (a stray comma hides a missing secret).
+ */
+function slackSigningSecrets(env: Env, problems: Problems): readonly string[] | undefined {
+  const raw = envSecret(env, "SLACK_SIGNING_SECRET", problems);
+  if (raw === undefined) return undefined;
+  const secrets: string[] = [];
+  raw.split(",").forEach((part, i) => {
+    const secret = part.trim();
+    if (secret === "") {
+      problems.add(envLocation("SLACK_SIGNING_SECRET"), `entry ${i + 1} is empty (a stray comma?)`);
+    } else if (!secrets.includes(secret)) {
+      secrets.push(secret);
+    }
+  });
+  return secrets.length === 0 ? undefined : secrets;
+}
+
+/**
+ * `SLACK_APP_TOKEN` and YAML `providers.slack.appToken`: an app-level token (`xapp-…`), the only kind
+ * `apps.connections.open` accepts. The value is never echoed.
+ */
+export const slackAppToken: Parser<string> = (raw) =>
+  raw.startsWith("xapp-")
+    ? { ok: true, value: raw }
+    : { ok: false, message: "expected an app-level token (starts with xapp-; value not shown)" };
 
 /** Each provider's variables, for "is it configured at all" checks (`envProviderDeclared`). */
 const providerEnvNames = {

@@ -10,6 +10,7 @@ import { HttpError, httpErrorStatus } from "../domain/errors.ts";
 import { type WebhookRoutesOptions, webhookRoutes } from "../intake/webhook-routes.ts";
 import { type HealthRoutesOptions, healthRoutes } from "../observability/health-routes.ts";
 import type { Logger } from "../observability/logger.ts";
+import { type SlackRoutesOptions, slackRoutes } from "../slack/slack-routes.ts";
 import { type JiraRoutesOptions, jiraRoutes } from "../tickets/jira-routes.ts";
 import { type ServiceNowRoutesOptions, serviceNowRoutes } from "../tickets/servicenow-routes.ts";
 import { clientErrorResponse, errorBody, errorHandler, rawErrorResponse } from "./errors.ts";
@@ -27,6 +28,8 @@ export interface AppOptions {
   readonly jira?: JiraRoutesOptions;
   /** `/admin/approvals…`; absent when no tenant has an approvals policy. */
   readonly approvals?: ApprovalRoutesOptions;
+  /** `POST /slack/events`, `/slack/commands`, `/slack/interactions`; absent for `zen worker`. */
+  readonly slack?: Omit<SlackRoutesOptions, "bodyLimitBytes">;
 }
 
 /** Node's default is 16 KiB of headers; providers send a few hundred bytes. */
@@ -72,6 +75,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.servicenow) await app.register(serviceNowRoutes, options.servicenow);
   if (options.jira) await app.register(jiraRoutes, options.jira);
   if (options.approvals) await app.register(approvalRoutes, options.approvals);
+  if (options.slack) {
+    await app.register(slackRoutes, { ...options.slack, bodyLimitBytes: options.bodyLimitBytes });
+  }
   return app;
 }
 

@@ -25,7 +25,9 @@ import { keptHeaders } from "./kept-headers.ts";
 import { normalizedFields } from "./normalize.ts";
 import { mediaType, parseBody } from "./parse-body.ts";
 import { extractField } from "./verify/extract-field.ts";
-import type { Verifier } from "./verify/verifier.ts";
+import { slackEventsHandshake } from "./verify/slack.ts";
+import type { SourceProfile } from "./verify/spec.ts";
+import type { Verified, Verifier } from "./verify/verifier.ts";
 import { compileVerifier } from "./verify/verifier.ts";
 import { zoomUrlValidationResponse } from "./verify/zoom.ts";
 
@@ -43,8 +45,16 @@ export interface IntakeRequest {
 export type IntakeResult =
   | { readonly status: "accepted"; readonly eventId: string; readonly deliveries: number }
   | { readonly status: "duplicate"; readonly eventId: string }
-  /** A provider handshake answered without enqueuing anything (Zoom URL validation). */
+  /** A provider handshake answered without enqueuing anything (Zoom URL validation, Slack url_verification). */
   | { readonly status: "handshake"; readonly body: Readonly<Record<string, string>> };
+
+/** A request that passed every check up to the payload, for sources answered synchronously. */
+export interface AuthenticatedRequest {
+  readonly tenant: TenantConfig;
+  readonly source: SourceConfig;
+  /** The verified body, parsed by its media type (JSON, or form fields). */
+  readonly data: unknown;
+}
 
 interface CompiledSource {
   readonly tenant: TenantConfig;
@@ -81,7 +91,7 @@ export class Intake {
         this.sources.set(sourceKey(tenant.id, source.id), {
           tenant,
           config: source,
-          verifier: compileVerifier(source.profile, source.secrets),
+          verifier: socketModeOnly(source) ? refuseHttp : compileVerifier(source.profile, source.secrets),
           // Twice the window so a request stamped at the far future edge is still remembered when it
           // reaches the far past edge; without a timestamp, remember as long as event ids are deduped.
           nonceTtlMs:
@@ -106,10 +116,64 @@ export class Intake {
   /** Runs the pipeline; throws HttpError with a stable code for every refusal. */
   async accept(request: IntakeRequest): Promise<IntakeResult> {
     const source = this.lookup(request.tenant, request.source);
+    return this.observe(source, () => this.run(source, request));
+  }
+
+  /**
+   * The Socket Mode entry point (slack/socket-mode.ts): one `events_api` envelope's payload through
+   * the same pipeline as `POST /slack/events` (handshakes, dedupe on `event_id`, routing, durable
+   * enqueue), skipping only the HTTP signature check. There is no signature: the WebSocket was opened
+   * with the tenant's app token, which authenticates everything it carries. Never call this with
+   * anything that arrived over HTTP: no HTTP route reaches it.
+   */
+  async acceptFromSocketMode(tenantId: string, sourceId: string, payload: unknown): Promise<IntakeResult> {
+    const source = this.lookup(tenantId, sourceId);
+    const trusted: CompiledSource = { ...source, verifier: authenticatedConnection };
+    const request: IntakeRequest = {
+      tenant: tenantId,
+      source: sourceId,
+      headers: { "content-type": "application/json" },
+      rawBody: Buffer.from(JSON.stringify(payload)),
+      url: "socket-mode:",
+    };
+    return this.observe(trusted, () => this.run(trusted, request));
+  }
+
+  /**
+   * For requests answered synchronously instead of enqueued (Slack slash commands and interactions):
+   * content type, the signature over the raw bytes, parsing, and the replay guard (the same signed
+   * request twice is refused with 409 `replayed`). Resolves only for a genuine, first-seen request.
+   * @throws HttpError as `accept` does.
+   */
+  async authenticate(request: IntakeRequest): Promise<AuthenticatedRequest> {
+    const source = this.lookup(request.tenant, request.source);
+    return this.observe(source, async () => {
+      const profile = source.config.profile;
+      const type = admitContent(profile, request.headers);
+      const rawBody = request.rawBody ?? Buffer.alloc(0);
+      const nowMs = this.deps.clock.now();
+      const verified = source.verifier.verify({ headers: request.headers, rawBody, url: request.url, nowMs });
+      const data = parseBody(type, rawBody);
+      if (verified.signature !== "") {
+        const nonceKey = `nonce:${source.tenant.id}:${source.config.id}:${sha256(verified.signature)}`;
+        // Claimed atomically before anything acts on the request: two copies racing, one wins.
+        if (!(await this.deps.keys.claim(nonceKey, source.nonceTtlMs))) {
+          throw new HttpError("replayed", "this exact signed request was already received");
+        }
+      }
+      return { status: "authenticated", request: { tenant: source.tenant, source: source.config, data } };
+    }).then((outcome) => outcome.request);
+  }
+
+  /** Runs `work` for `source` with the intake's metrics, integration status and refusal log line. */
+  private async observe<T extends { readonly status: string }>(
+    source: CompiledSource,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const { tenant, config } = source;
     const labels = { tenant: tenant.id, source: config.id };
     try {
-      const result = await this.run(source, request);
+      const result = await work();
       this.deps.metrics.intakeRequests.inc({ ...labels, outcome: result.status });
       this.deps.integrations?.recordIntake(tenant.id, config.id, true);
       return result;
@@ -175,21 +239,7 @@ export class Intake {
     const { tenant, config, verifier } = source;
     const profile = config.profile;
 
-    const type = mediaType(single(request.headers["content-type"], "content-type"));
-    if (!type || !profile.contentTypes.includes(type)) {
-      throw new HttpError(
-        "unsupported_content_type",
-        `content type ${type ? quoteShort(type) : "(none)"} is not accepted; send ${profile.contentTypes.join(" or ")}`,
-      );
-    }
-    const encoding = single(request.headers["content-encoding"], "content-encoding")?.trim().toLowerCase();
-    if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
-      // We never decompress: the signature covers the bytes as sent, and a bomb would be inflated here.
-      throw new HttpError(
-        "unsupported_content_type",
-        `content encoding ${quoteShort(encoding)} is not accepted; send the body uncompressed`,
-      );
-    }
+    const type = admitContent(profile, request.headers);
     const rawBody = request.rawBody ?? Buffer.alloc(0);
     const now = this.deps.clock.now();
 
@@ -204,6 +254,10 @@ export class Intake {
 
     if (config.preset === "zoom") {
       const handshake = zoomUrlValidationResponse(data, config.secrets[0] ?? "");
+      if (handshake) return { status: "handshake", body: handshake };
+    }
+    if (config.preset === "slack") {
+      const handshake = slackEventsHandshake(data);
       if (handshake) return { status: "handshake", body: handshake };
     }
 
@@ -274,6 +328,54 @@ export class Intake {
     return { status: "accepted", eventId, deliveries: match.destinations.length };
   }
 }
+
+/**
+ * The media type of a request the source accepts, checked before the body is looked at.
+ * @throws HttpError `unsupported_content_type` (415) for another type or any content coding,
+ *   `malformed_header` for a repeated Content-Type.
+ */
+function admitContent(profile: SourceProfile, headers: IntakeRequest["headers"]): string {
+  const type = mediaType(single(headers["content-type"], "content-type"));
+  if (!type || !profile.contentTypes.includes(type)) {
+    throw new HttpError(
+      "unsupported_content_type",
+      `content type ${type ? quoteShort(type) : "(none)"} is not accepted; send ${profile.contentTypes.join(" or ")}`,
+    );
+  }
+  const encoding = single(headers["content-encoding"], "content-encoding")?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    // We never decompress: the signature covers the bytes as sent, and a bomb would be inflated here.
+    throw new HttpError(
+      "unsupported_content_type",
+      `content encoding ${quoteShort(encoding)} is not accepted; send the body uncompressed`,
+    );
+  }
+  return type;
+}
+
+/**
+ * A Slack source with no signing secret exists for Socket Mode only (config/compile-slack.ts): HTTP
+ * requests for it are refused, since nothing could prove them genuine.
+ */
+function socketModeOnly(source: SourceConfig): boolean {
+  return source.preset === "slack" && source.secrets.length === 0;
+}
+
+const refuseHttp: Verifier = {
+  verify: () => {
+    throw new HttpError(
+      "signature_invalid",
+      "this Slack app has no signing secret configured (Socket Mode only); HTTP requests cannot be verified",
+    );
+  },
+};
+
+/**
+ * The "verifier" of the Socket Mode entry point: the WebSocket itself was authenticated with the app
+ * token, so there is no per-request signature, and no nonce (`signature: ""`): envelopes are deduped
+ * on `event_id` like every Slack event.
+ */
+const authenticatedConnection: Verifier = { verify: (): Verified => ({ signature: "" }) };
 
 function sourceKey(tenant: string, source: string): string {
   return `${tenant}\u0000${source}`;
