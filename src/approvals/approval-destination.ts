@@ -96,7 +96,7 @@ export class ApprovalDestination implements Destination {
         "no Slack bot token configured (SLACK_BOT_TOKEN): cannot post approval requests",
       );
     }
-    let approval = await this.findOrCreate(delivery, startedAt);
+    const approval = await this.findOrCreate(delivery, startedAt);
     const expired = expireIfDue(approval, startedAt);
     if (expired) {
       const entry = { at: startedAt, attempt: "expire", outcome: "expired" } as const;
@@ -114,7 +114,6 @@ export class ApprovalDestination implements Destination {
         attempt.signal,
       );
       await store.setMessage(approval.id, posted);
-      approval = { ...approval, message: posted };
     } finally {
       attempt.dispose();
     }
