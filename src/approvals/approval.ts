@@ -78,6 +78,11 @@ export interface Approval {
   /** Bumped by every state change; the compare-and-set token. */
   readonly version: number;
   readonly message?: PostedRequest;
+  /**
+   * When the final decision's deliveries (zen-back, `then`) were enqueued, ms. Absent on a decided
+   * approval: not yet (the sweeper retries, so a crash between decision and enqueue loses nothing).
+   */
+  readonly dispatchedAt?: number;
   readonly origin: ApprovalOrigin;
   /** Destination ids that get `event` once approved. */
   readonly thenTo: readonly string[];

@@ -19,6 +19,7 @@ import type {
 import { RetryableError } from "../domain/errors.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { FakeClock } from "../ports/clock.ts";
+import type { EnqueueResult, Submission } from "../ports/queue.ts";
 import type { BlockActionsPayload } from "../slack/interactions.ts";
 import { ApprovalTelemetry } from "./approval-telemetry.ts";
 import { Approvals } from "./approvals.ts";
@@ -63,11 +64,23 @@ tenants:
         - { id: leads, users: [U0LEAD], emails: [lead@example.com], actions: ["*"], risks: [high] }
 `;
 
-function setup() {
-  const config = loadYaml(yaml);
+/** A memory queue whose next `failures` enqueues throw (a store outage). */
+class FlakyQueue extends MemoryQueue {
+  failures = 0;
+  override async enqueue(submission: Submission): Promise<EnqueueResult> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error("store unavailable");
+    }
+    return super.enqueue(submission);
+  }
+}
+
+function setup(env: Record<string, string> = {}) {
+  const config = loadYaml(yaml, env);
   const clock = new FakeClock();
   const store = new MemoryApprovalStore();
-  const queue = new MemoryQueue({ clock });
+  const queue = new FlakyQueue({ clock });
   const slack = new RecordingSlack();
   const registry = new Registry();
   const approvals = new Approvals({
@@ -127,6 +140,28 @@ describe("Approvals", () => {
     assert.equal(slack.updates.length, 1);
     assert.match(slack.updates[0]?.text ?? "", /Expired/);
     assert.match(await registry.metrics(), /zen_approvals_total\{tenant="acme",outcome="expired"\} 1/);
+  });
+
+  it("a decision whose enqueue failed is enqueued by the sweeper, once", async () => {
+    const { approvals, store, queue, clock } = setup({
+      ZEN_BACK_URL: "https://zen-back.example.com/decisions",
+    });
+    const approval = await approvals.request(request);
+    queue.failures = 1;
+    const reply = await approvals.handle(payload("U0LEAD", "zen_approval:approve", approval.id), {
+      tenant: "acme",
+    });
+    assert.equal(reply.kind, "ack");
+    assert.equal((await store.get(approval.id))?.status, "approved");
+    assert.equal((await queue.stats()).byDestination["_zen-back"], undefined, "the enqueue failed");
+    await approvals.sweep();
+    assert.equal((await queue.stats()).byDestination["_zen-back"], undefined, "not before the grace period");
+    clock.advance(30_000);
+    await approvals.sweep();
+    assert.equal((await queue.stats()).byDestination["_zen-back"]?.ready, 1);
+    assert.equal((await store.get(approval.id))?.dispatchedAt, clock.now());
+    await approvals.sweep();
+    assert.equal((await queue.stats()).byDestination["_zen-back"]?.ready, 1, "a second sweep enqueues nothing more");
   });
 
   it("a failed users.info is explained and records nothing", async () => {

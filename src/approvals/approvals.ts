@@ -58,6 +58,11 @@ export const approvalHousekeepingPolicy = {
   maxDecisionRaces: 5,
   /** Longest a background response_url / chat.update may take. */
   messageUpdateTimeoutMs: 10_000,
+  /**
+   * A decision whose deliveries are still not marked enqueued this long after it was made is
+   * re-dispatched by the sweeper (the click handler normally enqueues within milliseconds).
+   */
+  dispatchGraceMs: 30_000,
 } as const;
 
 const approvalIdPattern = /^ap_[0-9a-f]{32}$/;
@@ -231,8 +236,7 @@ export class Approvals implements BlockActionsHandler {
         continue;
       }
       this.options.telemetry.changed(updated, entry);
-      if (updated.status === "approved" || updated.status === "rejected")
-        await this.dispatchDecision(updated);
+      if (updated.status === "approved" || updated.status === "rejected") await this.dispatch(updated);
       this.updateMessage(updated, payload.response_url);
       if (verdict.kind === "expire") {
         return ephemeral(
@@ -270,6 +274,12 @@ export class Approvals implements BlockActionsHandler {
       this.options.telemetry.changed(updated, entry);
       this.updateMessage(updated, undefined);
     }
+    // Decisions whose deliveries were never enqueued (the process died in between): enqueue them now.
+    const stranded = await this.options.store.undispatched(
+      now - approvalHousekeepingPolicy.dispatchGraceMs,
+      approvalHousekeepingPolicy.sweepBatch,
+    );
+    for (const approval of stranded) await this.dispatch(approval);
     await this.options.store.prune(now - approvalHousekeepingPolicy.retentionMs);
     return expired;
   }
@@ -279,10 +289,24 @@ export class Approvals implements BlockActionsHandler {
     await Promise.allSettled([...this.updating]);
   }
 
+  /** Enqueues the decision's deliveries, then marks them enqueued; a failure is logged and retried by the sweeper. */
+  private async dispatch(approval: Approval): Promise<void> {
+    try {
+      await this.dispatchDecision(approval);
+      await this.options.store.markDispatched(approval.id, this.clock.now());
+    } catch (err) {
+      // The decision is stored; only its notification failed. The sweeper enqueues it again.
+      this.options.logger.error(
+        { err, tenant: approval.tenant, approvalId: approval.id },
+        "approval decided, but enqueuing its zen-back / then deliveries failed; the sweeper retries",
+      );
+    }
+  }
+
   /**
    * The decision to zen-back (when `ZEN_BACK_URL` is set) and, once approved, the original event to
    * `then` destinations: durable submissions whose dedupe keys are the approval's, so running this
-   * twice for one decision enqueues nothing more.
+   * twice for one decision enqueues nothing more (zen-back sees one Idempotency-Key either way).
    */
   private async dispatchDecision(approval: Approval): Promise<void> {
     const tenant = this.options.config.tenants.get(approval.tenant);
@@ -315,15 +339,7 @@ export class Approvals implements BlockActionsHandler {
     if (approval.status === "approved" && approval.event && approval.thenTo.length > 0) {
       jobs.push(this.enqueue(approval.event, `${approval.id}.then`, approval.thenTo));
     }
-    try {
-      await Promise.all(jobs);
-    } catch (err) {
-      // The decision is stored; only its notification failed. Logged loudly for the operator.
-      this.options.logger.error(
-        { err, tenant: approval.tenant, approvalId: approval.id },
-        "approval decided, but enqueuing its zen-back / then deliveries failed",
-      );
-    }
+    await Promise.all(jobs);
   }
 
   private internalEvent(tenant: string, id: string, type: string, data: unknown, at: number): ZenEvent {

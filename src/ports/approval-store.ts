@@ -58,6 +58,13 @@ export interface ApprovalStore {
   appendAudit(id: string, entry: AuditEntry): Promise<boolean>;
   /** Remembers where the request message was posted (does not bump the version). */
   setMessage(id: string, message: PostedRequest): Promise<void>;
+  /** Records that the final decision's deliveries were enqueued (does not bump the version). */
+  markDispatched(id: string, at: number): Promise<void>;
+  /**
+   * Approved or rejected approvals whose deliveries were not marked enqueued and that were decided at
+   * or before `decidedBefore`, oldest decision first, at most `limit`.
+   */
+  undispatched(decidedBefore: number, limit: number): Promise<readonly Approval[]>;
   /** Pending approvals whose expiry is at or before `now`, oldest expiry first, at most `limit`. */
   dueForExpiry(now: number, limit: number): Promise<readonly Approval[]>;
   /** Drops final approvals (and their audit) decided before `before` (ms). Answers how many. */

@@ -244,6 +244,52 @@ export function approvalStoreConformance(name: string, make: ApprovalStoreFactor
       );
     });
 
+    it("lists decisions whose deliveries were not marked enqueued, until they are", async () => {
+      await store.create(sampleApproval(1));
+      await store.create(sampleApproval(2));
+      await store.create(sampleApproval(3));
+      await store.transition(
+        approvalId(1),
+        1,
+        { status: "approved", approvals: [approveBy("U0A", t0 + 50)], decidedAt: t0 + 50 },
+        audit("U0A", "approved", t0 + 50),
+      );
+      await store.transition(
+        approvalId(2),
+        1,
+        { status: "rejected", approvals: [], decidedAt: t0 + 20 },
+        audit("U0B", "rejected", t0 + 20),
+      );
+      await store.transition(
+        approvalId(3),
+        1,
+        { status: "expired", approvals: [], decidedAt: t0 + 10 },
+        {
+          at: t0 + 10,
+          attempt: "expire",
+          outcome: "expired",
+        },
+      );
+      assert.deepEqual(
+        (await store.undispatched(t0 + 100, 10)).map((a) => a.id),
+        [approvalId(2), approvalId(1)],
+        "oldest decision first; expiries send nothing",
+      );
+      assert.deepEqual(
+        (await store.undispatched(t0 + 30, 10)).map((a) => a.id),
+        [approvalId(2)],
+        "only those decided by the cut-off",
+      );
+      await store.markDispatched(approvalId(2), t0 + 60);
+      assert.deepEqual(
+        (await store.undispatched(t0 + 100, 10)).map((a) => a.id),
+        [approvalId(1)],
+      );
+      const marked = await store.get(approvalId(2));
+      assert.equal(marked?.dispatchedAt, t0 + 60);
+      assert.equal(marked?.version, 2, "marking does not bump the version");
+    });
+
     it("finds pending approvals due for expiry, oldest expiry first", async () => {
       await store.create(sampleApproval(1, { expiresAt: t0 + 300 }));
       await store.create(sampleApproval(2, { expiresAt: t0 + 100 }));

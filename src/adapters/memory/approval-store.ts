@@ -72,6 +72,26 @@ export class MemoryApprovalStore implements ApprovalStore {
     if (row) row.approval = { ...row.approval, message: { ...message } };
   }
 
+  async markDispatched(id: string, at: number): Promise<void> {
+    const row = this.rows.get(id);
+    if (row) row.approval = { ...row.approval, dispatchedAt: at };
+  }
+
+  async undispatched(decidedBefore: number, limit: number): Promise<readonly Approval[]> {
+    return [...this.rows.values()]
+      .map((row) => row.approval)
+      .filter(
+        (a) =>
+          (a.status === "approved" || a.status === "rejected") &&
+          a.dispatchedAt === undefined &&
+          a.decidedAt !== undefined &&
+          a.decidedAt <= decidedBefore,
+      )
+      .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))
+      .slice(0, limit)
+      .map((a) => structuredClone(a));
+  }
+
   async dueForExpiry(now: number, limit: number): Promise<readonly Approval[]> {
     return [...this.rows.values()]
       .map((row) => row.approval)

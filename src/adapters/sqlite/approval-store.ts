@@ -37,11 +37,14 @@ const schema = `
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     decided_at INTEGER,
+    -- 1 from a decision (approved/rejected) until its deliveries are enqueued (markDispatched).
+    needs_dispatch INTEGER NOT NULL DEFAULT 0,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS approvals_recent ON approvals (created_at, id);
   CREATE INDEX IF NOT EXISTS approvals_pending_expiry ON approvals (expires_at) WHERE status = 'pending';
   CREATE INDEX IF NOT EXISTS approvals_decided ON approvals (decided_at) WHERE status <> 'pending';
+  CREATE INDEX IF NOT EXISTS approvals_undispatched ON approvals (decided_at) WHERE needs_dispatch = 1;
   CREATE TABLE IF NOT EXISTS approval_audit (
     seq INTEGER PRIMARY KEY,
     approval_id TEXT NOT NULL,
@@ -83,8 +86,8 @@ export class SqliteApprovalStore implements ApprovalStore {
     this.db = db;
     this.sql = {
       insert: db.prepare(
-        `INSERT INTO approvals (id, tenant, status, version, created_at, expires_at, decided_at, body)
-         VALUES (@id, @tenant, @status, @version, @createdAt, @expiresAt, @decidedAt, @body)
+        `INSERT INTO approvals (id, tenant, status, version, created_at, expires_at, decided_at, needs_dispatch, body)
+         VALUES (@id, @tenant, @status, @version, @createdAt, @expiresAt, @decidedAt, @needsDispatch, @body)
          ON CONFLICT (id) DO NOTHING`,
       ),
       get: db.prepare<[string], ApprovalRow>("SELECT body, version FROM approvals WHERE id = ?"),
@@ -109,10 +112,16 @@ export class SqliteApprovalStore implements ApprovalStore {
          LIMIT @limit`,
       ),
       update: db.prepare(
-        `UPDATE approvals SET status = @status, version = @version, decided_at = @decidedAt, body = @body
+        `UPDATE approvals SET status = @status, version = @version, decided_at = @decidedAt, body = @body,
+           needs_dispatch = @needsDispatch
          WHERE id = @id AND version = @expected`,
       ),
       updateBody: db.prepare("UPDATE approvals SET body = @body WHERE id = @id"),
+      dispatched: db.prepare("UPDATE approvals SET body = @body, needs_dispatch = 0 WHERE id = @id"),
+      undispatched: db.prepare<[number, number], ApprovalRow>(
+        `SELECT body, version FROM approvals WHERE needs_dispatch = 1 AND decided_at <= ?
+         ORDER BY decided_at LIMIT ?`,
+      ),
       appendAudit: db.prepare("INSERT INTO approval_audit (approval_id, body) VALUES (?, ?)"),
       exists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM approvals WHERE id = ?"),
       due: db.prepare<[number, number], ApprovalRow>(
@@ -138,6 +147,7 @@ export class SqliteApprovalStore implements ApprovalStore {
         createdAt: approval.createdAt,
         expiresAt: approval.expiresAt,
         decidedAt: approval.decidedAt ?? null,
+        needsDispatch: needsDispatch(approval) ? 1 : 0,
         body: JSON.stringify(approval),
       }).changes === 1;
     if (created) return { created, approval };
@@ -186,6 +196,7 @@ export class SqliteApprovalStore implements ApprovalStore {
         status: updated.status,
         version: updated.version,
         decidedAt: updated.decidedAt ?? null,
+        needsDispatch: needsDispatch(updated) ? 1 : 0,
         body: JSON.stringify(updated),
       }).changes;
       if (changed !== 1) return undefined;
@@ -215,6 +226,19 @@ export class SqliteApprovalStore implements ApprovalStore {
     update.immediate();
   }
 
+  async markDispatched(id: string, at: number): Promise<void> {
+    const mark = this.db.transaction(() => {
+      const row = this.sql.get.get(id);
+      if (!row) return;
+      this.sql.dispatched.run({ id, body: JSON.stringify({ ...toApproval(row), dispatchedAt: at }) });
+    });
+    mark.immediate();
+  }
+
+  async undispatched(decidedBefore: number, limit: number): Promise<readonly Approval[]> {
+    return this.sql.undispatched.all(decidedBefore, limit).map(toApproval);
+  }
+
   async dueForExpiry(now: number, limit: number): Promise<readonly Approval[]> {
     return this.sql.due.all(now, limit).map(toApproval);
   }
@@ -239,6 +263,13 @@ export class SqliteApprovalStore implements ApprovalStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A decision whose deliveries were not marked enqueued yet. */
+function needsDispatch(approval: Approval): boolean {
+  return (
+    (approval.status === "approved" || approval.status === "rejected") && approval.dispatchedAt === undefined
+  );
 }
 
 /** The stored body, with the version column as the truth (the body is rewritten with it anyway). */
