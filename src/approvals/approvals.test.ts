@@ -42,8 +42,10 @@ class RecordingSlack implements SlackApi {
     if (this.userInfoFails) throw new RetryableError("server_error", "slack: internal_error");
     return { id: userId, email: "Lead@Example.com" };
   }
-  async userGroupMembers(): Promise<readonly string[]> {
-    return [];
+  groupCalls: string[] = [];
+  async userGroupMembers(groupId: string): Promise<readonly string[]> {
+    this.groupCalls.push(groupId);
+    return groupId === "S0SRE" ? ["U0GROUPIE"] : [];
   }
   async authTest() {
     return { teamId: "T0", userId: "U0BOT" };
@@ -64,6 +66,16 @@ tenants:
         - { id: leads, users: [U0LEAD], emails: [lead@example.com], actions: ["*"], risks: [high] }
 `;
 
+const groupYaml = `
+tenants:
+  - id: acme
+    approvals:
+      channel: C0APPROVALS
+      roles:
+        - { id: sre, groups: [S0SRE], actions: [restart], risks: [high] }
+        - { id: dba, groups: [S0DBA], actions: [failover], risks: [high] }
+`;
+
 /** A memory queue whose next `failures` enqueues throw (a store outage). */
 class FlakyQueue extends MemoryQueue {
   failures = 0;
@@ -76,8 +88,8 @@ class FlakyQueue extends MemoryQueue {
   }
 }
 
-function setup(env: Record<string, string> = {}) {
-  const config = loadYaml(yaml, env);
+function setup(env: Record<string, string> = {}, file = yaml) {
+  const config = loadYaml(file, env);
   const clock = new FakeClock();
   const store = new MemoryApprovalStore();
   const queue = new FlakyQueue({ clock });
@@ -161,7 +173,28 @@ describe("Approvals", () => {
     assert.equal((await queue.stats()).byDestination["_zen-back"]?.ready, 1);
     assert.equal((await store.get(approval.id))?.dispatchedAt, clock.now());
     await approvals.sweep();
-    assert.equal((await queue.stats()).byDestination["_zen-back"]?.ready, 1, "a second sweep enqueues nothing more");
+    assert.equal(
+      (await queue.stats()).byDestination["_zen-back"]?.ready,
+      1,
+      "a second sweep enqueues nothing more",
+    );
+  });
+
+  it("a group role is resolved through usergroups.users.list, without users.info", async () => {
+    const { approvals, store, slack } = setup({}, groupYaml);
+    const outsider = await approvals.request(request);
+    const refused = await approvals.handle(payload("U0OTHER", "zen_approval:approve", outsider.id), {
+      tenant: "acme",
+    });
+    assert.equal(refused.kind, "ephemeral");
+    const reply = await approvals.handle(payload("U0GROUPIE", "zen_approval:approve", outsider.id), {
+      tenant: "acme",
+    });
+    assert.equal(reply.kind, "ack");
+    assert.equal((await store.get(outsider.id))?.status, "approved");
+    assert.equal(slack.userInfoCalls, 0, "the policy lists no e-mails");
+    assert.deepEqual([...new Set(slack.groupCalls)].sort(), ["S0DBA", "S0SRE"]);
+    assert.equal(slack.groupCalls.length, 2, "memberships are cached across clicks");
   });
 
   it("a failed users.info is explained and records nothing", async () => {
