@@ -29,6 +29,7 @@ import type { TrailStore } from "./ports/trail.ts";
 import { type Respond, ZenCommands } from "./slack/commands.ts";
 import { BlockActionsDispatcher } from "./slack/interaction-dispatch.ts";
 import type { BlockActionsHandler } from "./slack/interactions.ts";
+import { SlackSocketMode } from "./slack/socket-mode.ts";
 
 export interface ServiceRoles {
   /** Serve `/webhooks/...` (false for `zen worker`). */
@@ -180,6 +181,15 @@ export async function startService(
     [...(deps.slack?.blockActionHandlers ?? []), ...(approvals ? [approvals.approvals] : [])],
     logger,
   );
+  const slackSocketMode = roles.intake
+    ? new SlackSocketMode({
+        config,
+        intake,
+        commands: slackCommands,
+        interactions: slackInteractions,
+        logger,
+      })
+    : undefined;
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.intake.bodyLimitBytes,
@@ -237,6 +247,7 @@ export async function startService(
   worker?.start();
   approvals?.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  slackSocketMode?.start();
   logger.info(
     { url: address, dataDir: config.dataDir, tenants: config.tenants.size, roles },
     "zen-integrations started",
@@ -255,6 +266,8 @@ export async function startService(
       clearInterval(housekeeping);
       clearInterval(bucketCleanup);
       logger.info("shutting down: intake closed, finishing in-flight deliveries");
+      // The socket first: no new Slack envelopes, and those in hand are committed and acked.
+      await slackSocketMode?.stop();
       const graceMs = options?.graceMs ?? defaultShutdownGraceMs;
       // Stop leasing now, not after the HTTP drain: sends already running get the grace period.
       const workerStopped = worker?.stop({ graceMs });

@@ -9,7 +9,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { DlqEntry, LeasedJob } from "../ports/queue.ts";
 import type { TrailEntry, TrailStore } from "../ports/trail.ts";
-import type { GuardReason } from "./guards.ts";
+import type { DelayReason } from "./guards.ts";
 
 /** How one attempt ended, as the trail's `attempt` entry and the latency metric label it. */
 export type AttemptOutcomeLabel = "delivered" | "retry" | "dead_lettered" | "released";
@@ -200,13 +200,13 @@ export class DeliveryRecorder {
   }
 
   /**
-   * A guard postponed the job before any attempt (open breaker, empty bucket): not a failure, no
-   * attempt charged. Logged at debug: under a long throttle this happens once per job per refill.
+   * A guard postponed the job before any attempt (open breaker, empty bucket), or the attempt was
+   * deferred (`lock_busy`): not a failure, no attempt charged. Logged at debug: under a long throttle this happens once per job per refill.
    */
   delayed(
     job: LeasedJob,
     at: number,
-    delay: { readonly reason: GuardReason; readonly delayMs: number },
+    delay: { readonly reason: DelayReason; readonly delayMs: number },
   ): Promise<void> {
     this.deps.metrics.deliveryDelays.inc({
       tenant: job.tenant,
@@ -215,7 +215,7 @@ export class DeliveryRecorder {
     });
     this.deps.logger.debug(
       { ...jobFields(job, job.attempts + 1), reason: delay.reason, nextDelayMs: delay.delayMs },
-      "delivery delayed by a guard",
+      "delivery delayed",
     );
     return this.append([
       {

@@ -32,6 +32,9 @@ import {
 
 export type GuardReason = "circuit_open" | "rate_limited";
 
+/** Why a job was put back without being charged an attempt: a guard, or a `DeferredError`. */
+export type DelayReason = GuardReason | "lock_busy";
+
 /** Bucket keys whose queue position is remembered before stale ones are swept. */
 const maxTrackedBuckets = 10_000;
 

@@ -9,7 +9,7 @@ import { createDestination } from "../destinations/create-destination.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destinations/destination.ts";
 import { DestinationRegistry } from "../destinations/registry.ts";
 import { genericRetryPolicy } from "../domain/backoff.ts";
-import { RetryAfterError, RetryableError } from "../domain/errors.ts";
+import { DeferredError, RetryAfterError, RetryableError } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
 import { deliveryIdempotencyKey, intakeDedupeKey } from "../domain/idempotency.ts";
 import { createLogger } from "../observability/logger.ts";
@@ -337,6 +337,38 @@ describe("DeliveryWorker: retries", () => {
     await enqueue(h);
     await h.worker.runOnce();
     assert.equal(await h.queue.nextWakeAt(), h.clock.now() + 30_000);
+  });
+
+  test("a deferral (lock_busy) comes back after its delay uncharged: more deferrals than attempts still deliver", async () => {
+    let deferrals = 0;
+    const dest = new ScriptedDestination(hook, async () => {
+      if (deferrals < 5) {
+        deferrals += 1;
+        throw new DeferredError(1_500, "another delivery holds the ticket lock");
+      }
+      return { statusCode: 200, durationMs: 1 };
+    });
+    const h = harness({ destinations: [dest] }); // the queue allows 3 attempts
+    await enqueue(h);
+    for (let i = 0; i < 5; i += 1) {
+      await h.worker.runOnce();
+      assert.equal(await h.queue.nextWakeAt(), h.clock.now() + 1_500, "back exactly after the deferral");
+      assert.equal(await h.worker.runOnce(), 0, "not before");
+      h.clock.advance(1_500);
+    }
+    await h.worker.runOnce();
+    assert.equal(dest.calls.length, 6);
+    assert.deepEqual(
+      dest.calls.map((c) => c.attempt),
+      [1, 1, 1, 1, 1, 1],
+      "no attempt was charged",
+    );
+    const stats = await h.queue.stats();
+    assert.deepEqual([stats.ready, stats.delayed, stats.leased, stats.dlq], [0, 0, 0, 0]);
+    assert.equal(await counter(h.metrics.deliveryDelays, { reason: "lock_busy" }), 5);
+    assert.equal(await counter(h.metrics.retries, {}), 0);
+    const trail = await h.trail.list(tenant, "evt-1");
+    assert.equal(stages(trail).filter((s) => s === "delayed").length, 5);
   });
 
   test("a destination's own retry policy wins over the queue's", async () => {

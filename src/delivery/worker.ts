@@ -13,6 +13,7 @@ import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DestinationLookup } from "../destinations/destination.ts";
 import { isOwnRefusal } from "../domain/circuit-breaker.ts";
 import { classifyNetworkError, type DeliveryFailure } from "../domain/classify.ts";
+import { DeferredError } from "../domain/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
@@ -20,7 +21,7 @@ import type { LeasedJob, Queue } from "../ports/queue.ts";
 import type { TrailStore } from "../ports/trail.ts";
 import { decideAfterFailure } from "./decide.ts";
 import { type AttemptFacts, type AttemptObserver, DeliveryRecorder } from "./delivery-recorder.ts";
-import type { DeliveryGuards, GuardVerdict } from "./guards.ts";
+import type { DelayReason, DeliveryGuards, GuardVerdict } from "./guards.ts";
 
 /** The `Config.queue` subset the worker needs (units and defaults are documented there). */
 export type DeliveryWorkerPolicy = Pick<
@@ -236,6 +237,18 @@ export class DeliveryWorker {
     this.setTimer(Math.min(Math.max(untilNext, minWakeDelayMs), this.policy.pollIntervalMs));
   }
 
+  /** Puts the job back for `delayMs` without charging an attempt (a guard's delay, a deferral). */
+  private async delay(job: LeasedJob, delay: { reason: DelayReason; delayMs: number }): Promise<void> {
+    const now = this.clock.now();
+    const applied = await this.queue.reschedule(job, {
+      runAt: now + delay.delayMs,
+      chargeAttempt: false,
+      reason: delay.reason,
+    });
+    if (applied) await this.recorder.delayed(job, now, delay);
+    else this.recorder.leaseLost(job, job.attempts + 1, "reschedule");
+  }
+
   private setTimer(delayMs: number): void {
     if (this.stopping) return;
     this.clearTimer();
@@ -311,14 +324,7 @@ export class DeliveryWorker {
         verdict = { kind: "delay", reason: "rate_limited", delayMs: guardErrorDelayMs };
       }
       if (verdict?.kind === "delay") {
-        const now = this.clock.now();
-        const applied = await this.queue.reschedule(job, {
-          runAt: now + verdict.delayMs,
-          chargeAttempt: false,
-          reason: verdict.reason,
-        });
-        if (applied) await this.recorder.delayed(job, now, verdict);
-        else this.recorder.leaseLost(job, attempt, "reschedule");
+        await this.delay(job, verdict);
         return;
       }
       const pass = verdict?.pass;
@@ -326,6 +332,7 @@ export class DeliveryWorker {
       const startedAt = this.clock.now();
       const attemptAbort = attemptSignal(this.shutdown.signal, this.attemptDeadlineMs);
       let failure: DeliveryFailure | undefined;
+      let deferred: DeferredError | undefined;
       let facts: AttemptFacts;
       try {
         const result = await destination.send(
@@ -340,10 +347,20 @@ export class DeliveryWorker {
           await this.release(job, facts);
           return;
         }
-        failure = classifyNetworkError(err);
-        facts = { ...facts, statusCode: failure.statusCode };
+        if (err instanceof DeferredError) deferred = err;
+        else {
+          failure = classifyNetworkError(err);
+          facts = { ...facts, statusCode: failure.statusCode };
+        }
       } finally {
         attemptAbort.dispose();
+      }
+
+      if (deferred) {
+        // Nothing reached the destination: no breaker outcome, no attempt charged.
+        if (pass) this.guards?.release(pass);
+        await this.delay(job, { reason: deferred.reason, delayMs: deferred.delayMs });
+        return;
       }
 
       if (pass) {

@@ -106,6 +106,7 @@ const breakerFailureByReason: Readonly<Record<DeliveryReason, boolean>> = {
   redaction_failed: false,
   template_render_failed: false,
   circuit_open: false,
+  lock_busy: false,
   destination_unknown: false,
   event_missing: false,
   retries_exhausted: false,

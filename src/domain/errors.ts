@@ -68,6 +68,7 @@ export type DeliveryReason =
   | "event_missing" // the stored event is gone (should not happen)
   // delays by our own guards (never failures, never charged)
   | "circuit_open" // the destination's breaker is open
+  | "lock_busy" // another delivery holds the lock of the same ticket/message (DeferredError)
   // queue-level
   | "retries_exhausted"
   | "poison_pill"; // the job's lease expired too many times: it keeps killing workers
@@ -135,6 +136,23 @@ export class PermanentError extends ZenError {
     this.name = "PermanentError";
     this.reason = reason;
     this.statusCode = options?.statusCode;
+  }
+}
+
+/**
+ * Not a failure: the attempt could not start its work because another delivery of ours holds what it
+ * needs (the lock of the same ticket). The job comes back after `delayMs` without being charged an
+ * attempt, as a guard's delay would: our own coordination must not push a healthy delivery towards
+ * the DLQ. Progress is bounded by the holder: a lock's TTL outlives any attempt.
+ */
+export class DeferredError extends ZenError {
+  readonly reason: "lock_busy";
+  readonly delayMs: number;
+  constructor(delayMs: number, message: string) {
+    super("lock_busy", message);
+    this.name = "DeferredError";
+    this.reason = "lock_busy";
+    this.delayMs = delayMs;
   }
 }
 

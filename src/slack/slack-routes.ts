@@ -17,6 +17,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { slackSourceId } from "../config/compile-slack.ts";
+import { defaultTenantId } from "../config/compile-tenants.ts";
 import type { Config } from "../config/config.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { Intake, IntakeRequest } from "../intake/intake.ts";
@@ -76,7 +77,7 @@ export async function slackRoutes(app: FastifyInstance, options: SlackRoutesOpti
         `Slack sends ${endpoint} as ${endpointTypes[endpoint]}; this request is not one`,
       );
     }
-    const tenant = tenants.tenantOf(peekTeamIds(endpoint, type, rawBody));
+    const tenant = tenants.empty ? defaultTenantId : tenants.tenantOf(peekTeamIds(endpoint, type, rawBody));
     if (!intake.source(tenant, slackSourceId)) {
       throw new HttpError(
         "unknown_source",

@@ -38,6 +38,11 @@ export class SlackTenantMap {
     }
   }
 
+  /** No tenant lists a team: every request belongs to `default`, so its body need not be read first. */
+  get empty(): boolean {
+    return this.owners.size === 0;
+  }
+
   /** The tenant of a request naming `ids`: the team's owner, else the org's owner, else `default`. */
   tenantOf(ids: SlackTeamIds): string {
     return (

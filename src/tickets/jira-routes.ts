@@ -29,44 +29,30 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { jiraSourceId } from "../config/compile-env-defaults.ts";
-import type { Config } from "../config/config.ts";
-import { breakerKey, type CircuitBreakers } from "../delivery/circuit-breakers.ts";
-import { attemptSignal } from "../destinations/attempt-signal.ts";
-import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
 import { toAdf } from "../destinations/jira/adf.ts";
 import { JiraClient, type JiraIssueFields, jiraEgressPolicy } from "../destinations/jira/jira-client.ts";
-import type { ConnectorFactory } from "../destinations/webhook/egress-policy.ts";
 import { isDeliveryFailure } from "../domain/classify.ts";
 import { HttpError, RetryAfterError } from "../domain/errors.ts";
-import { bearerChecker } from "../http/bearer-auth.ts";
 import type { Intake } from "../intake/intake.ts";
 import { intakeHandler } from "../intake/webhook-routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { Clock } from "../ports/clock.ts";
-import type { KeyStore } from "../ports/key-store.ts";
-import type { RateLimitStore } from "../ports/rate-limit-store.ts";
-import { throughBreaker } from "./api-breaker.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
+import {
+  defaultTicketTenant,
+  idempotencyKeyHeader,
+  jsonObjectBody,
+  ProviderApi,
+  type TicketRoutesOptions,
+  ticketApiAuthorizer,
+  ticketApiOff,
+} from "./provider-api.ts";
 
-export interface JiraRoutesOptions {
-  /** Tokens, tenants (connections, rate limits), egress allowances, `queue.maxRetryAfterMs`. */
-  readonly config: Config;
-  /** `Idempotency-Key` answers. */
-  readonly keys: KeyStore;
+export interface JiraRoutesOptions extends TicketRoutesOptions {
   /** `POST /jira/webhook` runs through it (with `metrics`); absent: no webhook route. */
   readonly intake?: Intake;
   readonly metrics?: Metrics;
-  /** The delivery buckets; absent: no rate limit on the API. */
-  readonly rateLimits?: RateLimitStore;
-  /** Breakers; the API uses `<tenant>/jira-api`. Absent: no breaker. */
-  readonly breakers?: CircuitBreakers;
-  readonly clock: Clock;
-  /** The connector the egress guard wraps (tests); default undici's. */
-  readonly connectorFactory?: ConnectorFactory;
 }
 
-/** Tenant used when a request names none; also the tenant of `POST /jira/webhook`. */
-const defaultTenant = "default";
 /** Issue type when the request names none (Jira's default scheme has it in every project). */
 const defaultIssueType = "Task";
 /** Retry-After answered for a Jira 429 that named no delay: Jira's burst windows reopen within seconds. */
@@ -132,19 +118,7 @@ export interface JiraIssueAnswer {
  * @throws HttpError 415 (not JSON), 400 `malformed_body`, 400 `invalid_request` naming every bad field.
  */
 export function parseJiraIssueRequest(request: FastifyRequest): { body: JiraIssueRequest; text: string } {
-  const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json")
-    throw new HttpError("unsupported_content_type", "send the body as application/json");
-  const text = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new HttpError("malformed_body", "the body is not valid JSON");
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new HttpError("malformed_body", "the body must be a JSON object");
-  }
+  const { object: parsed, text } = jsonObjectBody(request);
   const result = jiraIssueRequestSchema.safeParse(parsed);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -206,107 +180,60 @@ export async function jiraRoutes(app: FastifyInstance, options: JiraRoutesOption
     app.post(
       "/jira/webhook",
       // Runs before the body is read: a flood is refused before any work is done.
-      { onRequest: async () => intake.admitRate(defaultTenant, jiraSourceId) },
+      { onRequest: async () => intake.admitRate(defaultTicketTenant, jiraSourceId) },
       (request, reply) => {
-        if (!intake.source(defaultTenant, jiraSourceId)) {
+        if (!intake.source(defaultTicketTenant, jiraSourceId)) {
           throw new HttpError(
             "not_found",
-            `the Jira webhook is off: set JIRA_WEBHOOK_SECRET, or declare source "${jiraSourceId}" (preset jira) in tenant "${defaultTenant}"`,
+            `the Jira webhook is off: set JIRA_WEBHOOK_SECRET, or declare source "${jiraSourceId}" (preset jira) in tenant "${defaultTicketTenant}"`,
           );
         }
-        return handle(defaultTenant, jiraSourceId, request, reply);
+        return handle(defaultTicketTenant, jiraSourceId, request, reply);
       },
     );
   }
 
-  const tokens = [config.apiToken, config.adminToken].filter((t): t is string => t !== undefined && t !== "");
-  if (tokens.length === 0) {
-    app.post("/jira/issue", async () => {
-      throw new HttpError(
-        "not_found",
-        "the ticket API is off: set ZEN_API_TOKEN (or ZEN_ADMIN_TOKEN) to enable it",
-      );
-    });
+  const authorize = ticketApiAuthorizer(config);
+  if (!authorize) {
+    app.post("/jira/issue", async () => ticketApiOff());
     return;
   }
-  const authorize = bearerChecker(tokens);
-  const connector = createEgressGuard({
-    allowPrivate: config.egress.allowPrivate,
-    allowCidrs: config.egress.allowCidrs,
-    connectorFactory: options.connectorFactory,
+  const jira = new ProviderApi({
+    config,
+    provider: "jira",
+    displayName: "Jira",
+    connectionHint: "providers.jira, or JIRA_URL/JIRA_TOKEN for tenant default",
+    connectionOf: (tenant) => tenant.providers.jira,
+    createClient: (connection, connectorFactory) =>
+      new JiraClient({ connection, connectorFactory, maxRetryAfterMs: config.queue.maxRetryAfterMs, clock }),
+    deadlineMs: jiraEgressPolicy.attemptDeadlineMs,
+    ...(rateLimits && { rateLimits }),
+    ...(options.breakers && { breakers: options.breakers }),
+    ...(options.connectorFactory && { connectorFactory: options.connectorFactory }),
   });
-  const clients = new Map<string, JiraClient>();
-
-  /** The tenant's client, built on first use. @throws HttpError 404 for an unknown or unconnected tenant. */
-  const clientFor = (tenantId: string): JiraClient => {
-    const tenant = config.tenants.get(tenantId);
-    if (!tenant) throw new HttpError("unknown_tenant", `unknown tenant ${tenantId}`);
-    const connection = tenant.providers.jira;
-    if (!connection) {
-      throw new HttpError(
-        "not_found",
-        `tenant ${tenantId} has no Jira connection (providers.jira, or JIRA_URL/JIRA_TOKEN for tenant default)`,
-      );
-    }
-    let client = clients.get(tenantId);
-    if (!client) {
-      client = new JiraClient({
-        connection,
-        connectorFactory: connector,
-        maxRetryAfterMs: config.queue.maxRetryAfterMs,
-        clock,
-      });
-      clients.set(tenantId, client);
-    }
-    return client;
-  };
-
-  /** The API's share of the tenant's Jira budget. @throws HttpError 429 `rate_limited`. */
-  const admit = async (tenantId: string): Promise<void> => {
-    if (!rateLimits) return;
-    const policy = config.tenants.get(tenantId)?.rateLimit ?? config.guards.rateLimit;
-    const taken = await rateLimits.take(`delivery:${tenantId}:jira`, policy);
-    if (!taken.granted) {
-      throw new HttpError("rate_limited", `tenant ${tenantId} is over its Jira rate limit; retry later`, {
-        headers: { "retry-after": String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) },
-      });
-    }
-  };
-
-  app.addHook("onClose", async () => {
-    await Promise.all([...clients.values()].map((client) => client.close()));
-  });
+  app.addHook("onClose", () => jira.close());
 
   await app.register(async (api) => {
     api.addHook("onRequest", async (request) => authorize(request.headers.authorization));
 
     api.post("/jira/issue", async (request, reply) => {
       const { body, text } = parseJiraIssueRequest(request);
-      const tenantId = body.tenant ?? defaultTenant;
-      const client = clientFor(tenantId);
-      const key = request.headers["idempotency-key"];
-      if (Array.isArray(key)) throw new HttpError("invalid_request", "send one Idempotency-Key header");
+      const tenantId = body.tenant ?? defaultTicketTenant;
+      // Before the idempotency claim: a tenant without Jira is a 404, not a remembered answer.
+      const client = jira.client(tenantId);
+      const key = idempotencyKeyHeader(request);
       const result = await withIdempotencyKey(keys, `jira-issue:${tenantId}`, key, text, async () => {
-        await admit(tenantId);
-        const attempt = attemptSignal(new AbortController().signal, jiraEgressPolicy.attemptDeadlineMs);
-        try {
-          const created = await throughBreaker(
-            options.breakers,
-            breakerKey(tenantId, "jira-api"),
-            "Jira",
-            () => client.createIssue(issueFieldsOf(body), attempt.signal),
-          );
-          const answer: JiraIssueAnswer = {
-            key: created.key,
-            id: created.id,
-            url: client.browseUrl(created.key),
-          };
-          return { status: 201, body: answer };
-        } catch (err) {
-          throw jiraHttpError(err);
-        } finally {
-          attempt.dispose();
-        }
+        const created = await jira.call(
+          tenantId,
+          (c, signal) => c.createIssue(issueFieldsOf(body), signal),
+          jiraHttpError,
+        );
+        const answer: JiraIssueAnswer = {
+          key: created.key,
+          id: created.id,
+          url: client.browseUrl(created.key),
+        };
+        return { status: 201, body: answer };
       });
       if (result.replayed) void reply.header("idempotent-replayed", "true");
       return reply.code(result.status).send(result.body);

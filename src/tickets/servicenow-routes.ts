@@ -24,10 +24,6 @@
  * 403) → 502 `provider_error` with ServiceNow's message (never a credential).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Config, ServiceNowProviderConfig } from "../config/config.ts";
-import { breakerKey, type CircuitBreakers } from "../delivery/circuit-breakers.ts";
-import { attemptSignal } from "../destinations/attempt-signal.ts";
-import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
 import { maxShortDescriptionChars } from "../destinations/servicenow/render-incident.ts";
 import {
   type DisplayValue,
@@ -39,34 +35,24 @@ import {
   type ServiceNowRecord,
   serviceNowEgressPolicy,
 } from "../destinations/servicenow/servicenow-client.ts";
-import type { ConnectorFactory } from "../destinations/webhook/egress-policy.ts";
 import { isDeliveryFailure } from "../domain/classify.ts";
 import { HttpError, RetryAfterError } from "../domain/errors.ts";
-import { bearerChecker } from "../http/bearer-auth.ts";
-import type { Clock } from "../ports/clock.ts";
-import type { KeyStore } from "../ports/key-store.ts";
-import type { RateLimitStore } from "../ports/rate-limit-store.ts";
-import { throughBreaker } from "./api-breaker.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
+import {
+  defaultTicketTenant,
+  idempotencyKeyHeader,
+  jsonObjectBody,
+  ProviderApi,
+  type TicketRoutesOptions,
+  ticketApiAuthorizer,
+  ticketApiOff,
+} from "./provider-api.ts";
 
-export interface ServiceNowRoutesOptions {
-  /** Tokens, tenants (connections, rate limits), egress allowances, `queue.maxRetryAfterMs`. */
-  readonly config: Config;
-  /** `Idempotency-Key` answers. */
-  readonly keys: KeyStore;
-  /** The delivery buckets; absent: no rate limit on the API. */
-  readonly rateLimits?: RateLimitStore;
-  /** Breakers; the API uses `<tenant>/servicenow-api`. Absent: no breaker. */
-  readonly breakers?: CircuitBreakers;
-  readonly clock: Clock;
-  /** The connector the egress guard wraps (tests); default undici's. */
-  readonly connectorFactory?: ConnectorFactory;
-}
+/** The routes' dependencies; the breaker key is `<tenant>/servicenow-api`. */
+export type ServiceNowRoutesOptions = TicketRoutesOptions;
 
 /** The table the API works on. */
 const table = "incident";
-/** Tenant used when a request names none. */
-const defaultTenant = "default";
 /** `close_code` when a close request gives none (the destinations' default too). */
 export const defaultCloseCode = "Resolved by caller";
 
@@ -104,7 +90,6 @@ const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const levels = ["1", "2", "3"];
 const states = ["1", "2", "3", "6", "7", "8"];
 const holdReasons = ["1", "3", "4", "5"];
-const neverAborted = new AbortController().signal;
 
 /** A validated write: the tenant and ServiceNow fields. */
 export interface TicketWrite {
@@ -116,27 +101,8 @@ function invalid(message: string): HttpError {
   return new HttpError("invalid_request", message);
 }
 
-/** The JSON object body of a request. @throws HttpError 415 / 400 `malformed_body` / 400. */
-function jsonObject(request: FastifyRequest): { object: Record<string, unknown>; text: string } {
-  const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
-    throw new HttpError("unsupported_content_type", "send the body as application/json");
-  }
-  const text = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new HttpError("malformed_body", "the body is not valid JSON");
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new HttpError("malformed_body", "the body must be a JSON object");
-  }
-  return { object: parsed as Record<string, unknown>, text };
-}
-
 function tenantOf(value: unknown): string {
-  if (value === undefined) return defaultTenant;
+  if (value === undefined) return defaultTicketTenant;
   if (typeof value !== "string" || !tenantPattern.test(value)) throw invalid("tenant must be a tenant id");
   return value;
 }
@@ -292,105 +258,48 @@ export async function serviceNowRoutes(
   options: ServiceNowRoutesOptions,
 ): Promise<void> {
   const { config, keys, rateLimits, clock } = options;
-  const tokens = [config.apiToken, config.adminToken].filter((t): t is string => t !== undefined && t !== "");
-  if (tokens.length === 0) {
-    app.all("/servicenow/*", async () => {
-      throw new HttpError(
-        "not_found",
-        "the ticket API is off: set ZEN_API_TOKEN (or ZEN_ADMIN_TOKEN) to enable it",
-      );
-    });
+  const authorize = ticketApiAuthorizer(config);
+  if (!authorize) {
+    app.all("/servicenow/*", async () => ticketApiOff());
     return;
   }
-  const authorize = bearerChecker(tokens);
-  const connector = createEgressGuard({
-    allowPrivate: config.egress.allowPrivate,
-    allowCidrs: config.egress.allowCidrs,
-    connectorFactory: options.connectorFactory,
-  });
-  const clients = new Map<string, ServiceNowClient>();
-
-  /** The tenant's client, built on first use. @throws HttpError 404 for an unknown or unconnected tenant. */
-  const clientFor = (tenantId: string): ServiceNowClient => {
-    const tenant = config.tenants.get(tenantId);
-    if (!tenant) throw new HttpError("unknown_tenant", `unknown tenant ${tenantId}`);
-    const connection: ServiceNowProviderConfig | undefined = tenant.providers.servicenow;
-    if (!connection) {
-      throw new HttpError(
-        "not_found",
-        `tenant ${tenantId} has no ServiceNow connection (providers.servicenow, or SERVICENOW_* for tenant default)`,
-      );
-    }
-    let client = clients.get(tenantId);
-    if (!client) {
-      client = new ServiceNowClient({
+  const servicenow = new ProviderApi({
+    config,
+    provider: "servicenow",
+    displayName: "ServiceNow",
+    connectionHint: "providers.servicenow, or SERVICENOW_* for tenant default",
+    connectionOf: (tenant) => tenant.providers.servicenow,
+    createClient: (connection, connectorFactory) =>
+      new ServiceNowClient({
         connection,
         maxRetryAfterMs: config.queue.maxRetryAfterMs,
         clock,
-        connectorFactory: connector,
-      });
-      clients.set(tenantId, client);
-    }
-    return client;
-  };
-
-  /** The API's share of the tenant's ServiceNow budget. @throws HttpError 429 `rate_limited`. */
-  const admit = async (tenantId: string): Promise<void> => {
-    if (!rateLimits) return;
-    const tenant = config.tenants.get(tenantId);
-    const policy = tenant?.rateLimit ?? config.guards.rateLimit;
-    const taken = await rateLimits.take(`delivery:${tenantId}:servicenow`, policy);
-    if (!taken.granted) {
-      throw new HttpError(
-        "rate_limited",
-        `tenant ${tenantId} is over its ServiceNow rate limit; retry later`,
-        {
-          headers: { "retry-after": String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) },
-        },
-      );
-    }
-  };
-
-  /** Runs one ServiceNow call for the tenant under the attempt deadline, errors mapped. */
-  const call = async <T>(
+        connectorFactory,
+      }),
+    deadlineMs: serviceNowEgressPolicy.attemptDeadlineMs,
+    ...(rateLimits && { rateLimits }),
+    ...(options.breakers && { breakers: options.breakers }),
+    ...(options.connectorFactory && { connectorFactory: options.connectorFactory }),
+  });
+  /** Runs one ServiceNow call for the tenant, errors mapped (`recordCall`: see providerHttpError). */
+  const call = <T>(
     tenantId: string,
     recordCall: boolean,
     fn: (client: ServiceNowClient, signal: AbortSignal) => Promise<T>,
-  ): Promise<T> => {
-    const client = clientFor(tenantId);
-    await admit(tenantId);
-    // Not tied to the caller's connection: a create the caller gave up on still completes, and its
-    // answer is kept for the Idempotency-Key retry. The deadline bounds it.
-    const attempt = attemptSignal(neverAborted, serviceNowEgressPolicy.attemptDeadlineMs);
-    try {
-      return await throughBreaker(
-        options.breakers,
-        breakerKey(tenantId, "servicenow-api"),
-        "ServiceNow",
-        () => fn(client, attempt.signal),
-      );
-    } catch (err) {
-      throw providerHttpError(err, recordCall);
-    } finally {
-      attempt.dispose();
-    }
-  };
+  ): Promise<T> => servicenow.call(tenantId, fn, (err) => providerHttpError(err, recordCall));
 
   const answer = (reply: FastifyReply, status: number, record: ServiceNowRecord): FastifyReply =>
     reply.code(status).send({ result: record });
 
-  app.addHook("onClose", async () => {
-    await Promise.all([...clients.values()].map((client) => client.close()));
-  });
+  app.addHook("onClose", () => servicenow.close());
 
   await app.register(async (api) => {
     api.addHook("onRequest", async (request) => authorize(request.headers.authorization));
 
     api.post("/servicenow/ticket", async (request, reply) => {
-      const { object, text } = jsonObject(request);
+      const { object, text } = jsonObjectBody(request);
       const write = ticketWrite(object, "create");
-      const key = request.headers["idempotency-key"];
-      if (Array.isArray(key)) throw invalid("send one Idempotency-Key header");
+      const key = idempotencyKeyHeader(request);
       const result = await withIdempotencyKey(
         keys,
         `servicenow-ticket:${write.tenant}`,
@@ -418,7 +327,7 @@ export async function serviceNowRoutes(
 
     api.put("/servicenow/ticket/:sysId", async (request, reply) => {
       const sysId = sysIdParam(request);
-      const write = ticketWrite(jsonObject(request).object, "update");
+      const write = ticketWrite(jsonObjectBody(request).object, "update");
       const record = await call(write.tenant, true, (client, signal) =>
         client.update(table, sysId, write.fields, signal, { method: "PUT", excludeReferenceLink: false }),
       );
@@ -427,7 +336,7 @@ export async function serviceNowRoutes(
 
     api.post("/servicenow/ticket/:sysId/close", async (request, reply) => {
       const sysId = sysIdParam(request);
-      const close = ticketClose(jsonObject(request).object);
+      const close = ticketClose(jsonObjectBody(request).object);
       const record = await call(close.tenant, true, (client, signal) =>
         client.update(table, sysId, close.fields, signal, { excludeReferenceLink: false }),
       );

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MemoryKeyStore } from "../adapters/memory/key-store.ts";
-import { RetryAfterError, RetryableError } from "../domain/errors.ts";
+import { DeferredError, RetryableError } from "../domain/errors.ts";
 import { TicketLocks } from "./ticket-lock.ts";
 
-const fast = { ttlMs: 60_000, waitMs: 200, pollMs: 10, busyRetryAfterMs: 1_500 };
+const fast = { ttlMs: 60_000, waitMs: 200, pollMs: 10, busyDelayMs: 1_500 };
 const never = new AbortController().signal;
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,14 +40,14 @@ describe("TicketLocks", () => {
     assert.equal(await keys.get("k"), undefined);
   });
 
-  test("a key held by another process: retry_after once waitMs has passed; a claim that lapsed and was retaken is not ours to free", async () => {
+  test("a key held by another process: lock_busy once waitMs has passed; a claim that lapsed and was retaken is not ours to free", async () => {
     const keys = new MemoryKeyStore();
     await keys.claim("k", 60_000, "other-process");
     const locks = new TicketLocks(keys, fast);
     const error = await locks.withLock("k", never, async () => "ran").catch((err: unknown) => err);
-    assert.ok(error instanceof RetryAfterError);
-    assert.equal(error.reason, "retry_after");
-    assert.equal(error.retryAfterMs, 1_500);
+    assert.ok(error instanceof DeferredError);
+    assert.equal(error.reason, "lock_busy");
+    assert.equal(error.delayMs, 1_500);
     assert.equal(await keys.get("k"), "other-process");
 
     await keys.delete("k");
@@ -57,7 +57,7 @@ describe("TicketLocks", () => {
     assert.equal(await keys.get("k"), "someone-else");
   });
 
-  test("a holder in this process that takes too long: the next gives up with retry_after, the one after still waits its turn", async () => {
+  test("a holder in this process that takes too long: the next gives up with lock_busy, the one after still waits its turn", async () => {
     const locks = new TicketLocks(undefined, fast);
     const order: string[] = [];
     const slow = locks.withLock("k", never, async () => {
@@ -67,7 +67,7 @@ describe("TicketLocks", () => {
     const impatient = locks
       .withLock("k", never, async () => order.push("impatient"))
       .catch((err: unknown) => err);
-    assert.ok((await impatient) instanceof RetryAfterError);
+    assert.ok((await impatient) instanceof DeferredError);
     const third = locks.withLock("k", never, async () => order.push("third"));
     await Promise.all([slow, third]);
     assert.deepEqual(order, ["slow", "third"]);

@@ -8,24 +8,24 @@
  *   random token, released in `finally` only if the token is still ours. The TTL outlives any attempt
  *   (the attempt deadline is 30 s), so a crashed holder blocks the key for at most `ttlMs`.
  *
- * A key still held after `waitMs` (in this process, then again across processes) gives a `RetryAfterError` (`retry_after`): the queue comes back
- * shortly instead of blocking a worker slot.
+ * A key still held after `waitMs` (in this process, then again across processes) gives a `DeferredError`
+ * (`lock_busy`): the queue comes back shortly, uncharged, instead of blocking a worker slot.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { classifyNetworkError } from "../domain/classify.ts";
-import { RetryAfterError } from "../domain/errors.ts";
+import { DeferredError } from "../domain/errors.ts";
 import type { KeyStore } from "../ports/key-store.ts";
 
 export interface TicketLockPolicy {
   /** Lifetime of a cross-process claim; must exceed the longest attempt. */
   readonly ttlMs: number;
-  /** How long one attempt waits for a held key before giving up with `retry_after`. */
+  /** How long one attempt waits for a held key before giving up with `lock_busy`. */
   readonly waitMs: number;
   /** Pause between two claims of a key held by another process. */
   readonly pollMs: number;
-  /** The `RetryAfterError` delay when the key stayed held. */
-  readonly busyRetryAfterMs: number;
+  /** The `DeferredError` delay when the key stayed held. */
+  readonly busyDelayMs: number;
 }
 
 /**
@@ -37,7 +37,7 @@ export const ticketLockPolicy: TicketLockPolicy = Object.freeze({
   ttlMs: 60_000,
   waitMs: 5_000,
   pollMs: 100,
-  busyRetryAfterMs: 1_500,
+  busyDelayMs: 1_500,
 });
 
 type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -67,7 +67,7 @@ export class TicketLocks {
 
   /**
    * Runs `work` while holding `key` in this process and in the KeyStore.
-   * @throws RetryAfterError `retry_after` when the key stayed held for `waitMs`; a `timeout`
+   * @throws DeferredError `lock_busy` when the key stayed held for `waitMs`; a `timeout`
    *   RetryableError when `signal` aborts while waiting; whatever `work` throws.
    */
   async withLock<T>(key: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
@@ -142,10 +142,9 @@ export class TicketLocks {
     }
   }
 
-  private busy(): RetryAfterError {
-    return new RetryAfterError(
-      "retry_after",
-      this.policy.busyRetryAfterMs,
+  private busy(): DeferredError {
+    return new DeferredError(
+      this.policy.busyDelayMs,
       "another delivery is updating the ticket for this incident; retrying shortly",
     );
   }

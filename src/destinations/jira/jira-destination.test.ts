@@ -3,7 +3,13 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { adfProblem, classicWorkflow, FakeJira } from "../../../test/fakes/fake-jira.ts";
 import { MemoryKeyStore } from "../../adapters/memory/key-store.ts";
 import type { JiraDestinationConfig } from "../../config/config.ts";
-import { type DeliveryReason, PermanentError, RetryAfterError, RetryableError } from "../../domain/errors.ts";
+import {
+  DeferredError,
+  type DeliveryReason,
+  PermanentError,
+  RetryAfterError,
+  RetryableError,
+} from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import { systemClock } from "../../ports/clock.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
@@ -277,7 +283,7 @@ describe("JiraDestination", () => {
     assert.equal(jira.issues[1]?.status, "To Do");
   });
 
-  test("a lock held elsewhere → retry_after shortly, nothing sent", async () => {
+  test("a lock held elsewhere → deferred shortly (lock_busy, uncharged), nothing sent", async () => {
     const keys = new MemoryKeyStore();
     const cfg = config();
     const d = new JiraDestination({
@@ -287,7 +293,7 @@ describe("JiraDestination", () => {
         connectorFactory: createEgressGuard({ allowPrivate: true, allowCidrs: [] }),
         maxRetryAfterMs: 60_000,
       }),
-      locks: new TicketLocks(keys, { ttlMs: 60_000, waitMs: 100, pollMs: 20, busyRetryAfterMs: 1_500 }),
+      locks: new TicketLocks(keys, { ttlMs: 60_000, waitMs: 100, pollMs: 20, busyDelayMs: 1_500 }),
       keys,
       clock: systemClock,
       attemptDeadlineMs: 10_000,
@@ -296,8 +302,8 @@ describe("JiraDestination", () => {
     destinations.push(d);
     const e = event();
     await keys.claim(`jira-lock:acme:tickets:${ticketFingerprint(e, cfg)}`, 60_000, "another-worker");
-    const error = await rejectsWith(send(d, e), RetryAfterError, "retry_after");
-    assert.equal((error as unknown as RetryAfterError).retryAfterMs, 1_500);
+    const error = await rejectsWith(send(d, e), DeferredError, "lock_busy");
+    assert.equal((error as unknown as DeferredError).delayMs, 1_500);
     assert.equal(jira.requests.length, 0);
   });
 

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { FakeServiceNow } from "../../../test/fakes/fake-servicenow.ts";
 import { MemoryKeyStore } from "../../adapters/memory/key-store.ts";
 import type { ServiceNowDestinationConfig } from "../../config/config.ts";
-import { PermanentError, RetryAfterError } from "../../domain/errors.ts";
+import { DeferredError, PermanentError } from "../../domain/errors.ts";
 import type { Severity, ZenEvent } from "../../domain/event.ts";
 import type { KeyStore } from "../../ports/key-store.ts";
 import { fingerprintLabel, ticketFingerprint } from "../../tickets/ticket-identity.ts";
@@ -266,17 +266,17 @@ describe("ServiceNowDestination", () => {
     assert.deepEqual([a.lastAction, b.lastAction].sort(), ["created", "updated"]);
   });
 
-  it("a claim held past the wait sends the delivery back shortly (retry_after)", async () => {
+  it("a claim held past the wait defers the delivery shortly (lock_busy, uncharged)", async () => {
     await keys.claim(
       `sn-lock:acme:incidents:${ticketFingerprint(event("x"), config())}`,
       60_000,
       "other-process",
     );
-    const d = destination({}, keys, { ttlMs: 60_000, waitMs: 50, pollMs: 10, busyRetryAfterMs: 1_500 });
+    const d = destination({}, keys, { ttlMs: 60_000, waitMs: 50, pollMs: 10, busyDelayMs: 1_500 });
     await assert.rejects(send(d, event("firing")), (err) => {
-      assert.ok(err instanceof RetryAfterError);
-      assert.equal(err.reason, "retry_after");
-      assert.equal(err.retryAfterMs, 1_500);
+      assert.ok(err instanceof DeferredError);
+      assert.equal(err.reason, "lock_busy");
+      assert.equal(err.delayMs, 1_500);
       return true;
     });
     assert.equal(fake.incidents.length, 0);
