@@ -7,6 +7,9 @@ import type { FastifyInstance } from "fastify";
 import { MemoryRateLimitStore } from "./adapters/memory/rate-limit-store.ts";
 import { openSqliteStores } from "./adapters/sqlite/stores.ts";
 import { openSqliteWorkerStores } from "./adapters/sqlite/worker/worker-stores.ts";
+import type { Approvals } from "./approvals/approvals.ts";
+import { startApprovals } from "./approvals/start-approvals.ts";
+import { tenantSlackClients } from "./approvals/tenant-slack.ts";
 import type { Config } from "./config/config.ts";
 import { startupWarnings } from "./config/startup-warnings.ts";
 import { breakerSnapshot, createCircuitBreakers, DeliveryGuards, deliveryBucket } from "./delivery/guards.ts";
@@ -26,6 +29,7 @@ import type { TrailStore } from "./ports/trail.ts";
 import { type Respond, ZenCommands } from "./slack/commands.ts";
 import { BlockActionsDispatcher } from "./slack/interaction-dispatch.ts";
 import type { BlockActionsHandler } from "./slack/interactions.ts";
+import { createSlackResponder } from "./slack/responder.ts";
 import { SlackSocketMode } from "./slack/socket-mode.ts";
 
 export interface ServiceRoles {
@@ -50,6 +54,8 @@ export interface RunningService {
   readonly url: string;
   readonly stores: ServiceStores;
   readonly metrics: Metrics;
+  /** The `zen_approval:` block_actions handler; absent when no tenant has an approvals policy. */
+  readonly approvals?: Approvals;
   /**
    * Graceful stop: refuse new requests, finish in-flight ones, release unfinished jobs, close the store.
    * `graceMs` (default {@link defaultShutdownGraceMs}) bounds both the wait for sends and for requests
@@ -95,6 +101,14 @@ export async function startService(
       })
     : openSqliteStores(storeOptions);
   const { queue, keyStore, trail } = stores;
+  const approvals = startApprovals({
+    config,
+    queue,
+    metrics,
+    logger,
+    clock,
+    slack: tenantSlackClients(config, clock),
+  });
 
   const integrations = new IntegrationRegistry(config, { clock, logger });
   // Buckets are per process: one process needs no sharing, and a lost bucket costs one extra burst.
@@ -120,6 +134,7 @@ export async function startService(
       redactionPolicyOf: (tenant) => config.tenants.get(tenant)?.redaction,
       routesOf: (tenant) => config.tenants.get(tenant)?.routes,
       onRedactions: metrics.recordRedactions,
+      ...(approvals && { approvals: approvals.runtime }),
     }),
   );
   const worker = roles.workers
@@ -157,14 +172,20 @@ export async function startService(
     clock,
     integrations,
   });
+  // Late `/zen` answers go to the command's response_url; tests may inject their own poster.
+  const slackResponder = deps.slack?.respond ? undefined : createSlackResponder(config, clock);
+  const respond = deps.slack?.respond ?? slackResponder?.respond;
   const slackCommands = new ZenCommands({
     queue,
     integrations,
     breakers: () => breakerSnapshot(config, breakers),
     logger,
-    ...(deps.slack?.respond && { respond: deps.slack.respond }),
+    ...(respond && { respond }),
   });
-  const slackInteractions = new BlockActionsDispatcher(deps.slack?.blockActionHandlers ?? [], logger);
+  const slackInteractions = new BlockActionsDispatcher(
+    [...(deps.slack?.blockActionHandlers ?? []), ...(approvals ? [approvals.approvals] : [])],
+    logger,
+  );
   const slackSocketMode = roles.intake
     ? new SlackSocketMode({
         config,
@@ -199,6 +220,7 @@ export async function startService(
       logger,
       breakers: () => breakerSnapshot(config, breakers),
     },
+    ...(approvals && { approvals: { ...approvals.routes, adminToken: config.adminToken } }),
   });
 
   const housekeeping = setInterval(() => {
@@ -228,6 +250,7 @@ export async function startService(
 
   integrations.start();
   worker?.start();
+  approvals?.start();
   const address = await app.listen({ port: config.port, host: config.host });
   slackSocketMode?.start();
   logger.info(
@@ -261,12 +284,14 @@ export async function startService(
       clearTimeout(cutStalled);
       const result = await workerStopped;
       await slackCommands.settle();
+      await slackResponder?.close();
       await destinations.close();
+      await approvals?.close();
       await stores.close();
       logger.info({ released: result?.released ?? 0 }, "shutdown complete");
     })();
     return stopping;
   };
 
-  return { app, url: address, stores, metrics, stop };
+  return { app, url: address, stores, metrics, ...(approvals && { approvals: approvals.approvals }), stop };
 }

@@ -1,5 +1,5 @@
 /** Shared input of the compile-*.ts steps: everything besides the YAML node itself. */
-import type { TenantConfig } from "./config.ts";
+import type { TenantConfig, ZenBackProviderConfig } from "./config.ts";
 import type { SecretSources } from "./secrets.ts";
 
 /** The providers a tenant may declare under `providers:`. */
@@ -36,4 +36,6 @@ export interface CompileContext {
    * destination uses the URL, and the token unless it names its own. Absent: the default URL, no token.
    */
   readonly slack?: { readonly apiUrl: string; readonly botToken?: string };
+  /** `ZEN_BACK_URL` / `ZEN_BACK_APIKEY`: tenants with an approvals policy get a `_zen-back` destination. */
+  readonly zenBack?: ZenBackProviderConfig;
 }

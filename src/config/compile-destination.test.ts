@@ -8,7 +8,7 @@ const oneDestination = (destination: string) =>
 describe("destination problems", () => {
   it("lists the supported types for an unknown one", () => {
     assert.deepEqual(yamlProblems(oneDestination("{ id: alerts, type: pager, channel: C0123 }")), [
-      'tenants[0].destinations[0].type: unsupported destination type "pager"; supported: webhook, jira, servicenow, slack',
+      'tenants[0].destinations[0].type: unsupported destination type "pager"; supported: webhook, jira, servicenow, slack, approval',
     ]);
     assert.deepEqual(yamlProblems(oneDestination("{ id: alerts, url: https://x.example }")), [
       "tenants[0].destinations[0].type: required",

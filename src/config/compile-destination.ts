@@ -3,6 +3,7 @@
  * adds one entry here and one compile-<type>-destination.ts file.
  */
 
+import { compileApprovalDestination } from "./compile-approvals.ts";
 import type { CompileContext, TenantScope } from "./compile-context.ts";
 import { compileJiraDestination } from "./compile-jira-destination.ts";
 import { compileServiceNowDestination } from "./compile-servicenow-destination.ts";
@@ -27,6 +28,7 @@ const compilers: Readonly<Record<string, DestinationCompiler>> = {
   jira: compileJiraDestination,
   servicenow: compileServiceNowDestination,
   slack: compileSlackDestination,
+  approval: compileApprovalDestination,
 };
 
 /** The `type:` values this build supports. */

@@ -69,8 +69,31 @@ describe("slack destinations", () => {
 
   it("no token at all is a problem naming the token field", () => {
     assert.deepEqual(yamlProblems(acme("{ id: alerts, type: slack, channel: C0123456789 }")), [
-      "tenants[0].destinations[0].token: no Slack bot token: set SLACK_BOT_TOKEN, or token: env:NAME (or file:/path) on this destination",
+      "tenants[0].destinations[0].token: no Slack bot token: set token: env:NAME (or file:/path) here, providers.slack.botToken on the tenant, or SLACK_BOT_TOKEN",
     ]);
+  });
+
+  it("without its own token: the tenant's providers.slack.botToken wins over SLACK_BOT_TOKEN", () => {
+    const yaml = [
+      "tenants:",
+      "  - id: acme",
+      "    providers:",
+      "      slack: { signingSecrets: [env:ACME_SLACK_SIGNING], botToken: env:ACME_SLACK_BOT }",
+      "    destinations:",
+      "      - { id: alerts, type: slack, channel: C0123456789 }",
+      "",
+    ].join("\n");
+    const config = loadYaml(yaml, {
+      ACME_SLACK_SIGNING: "signing-secret-not-real",
+      ACME_SLACK_BOT: "tenant-bot-token-not-real",
+      SLACK_BOT_TOKEN: botToken,
+    });
+    const destination = config.tenants.get("acme")?.destinations.get("alerts");
+    assert.equal(destination?.type, "slack");
+    if (destination?.type !== "slack") return;
+    assert.equal(destination.token, "tenant-bot-token-not-real");
+    assert.equal(destination.tokenFrom, "tenant");
+    assert.match(summarizeConfig(config).join("\n"), /the tenant's bot token/);
   });
 
   it("refuses channel names, literal tokens, unknown onRepeat and unknown keys", () => {

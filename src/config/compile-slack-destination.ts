@@ -1,6 +1,7 @@
 /**
  * Compiles a `type: slack` destination (SlackDestinationConfig): `chat.postMessage` to one channel,
- * with the node's own bot token (`token: env:NAME` / `file:/path`) or, by default, `SLACK_BOT_TOKEN`.
+ * with the node's own bot token (`token: env:NAME` / `file:/path`), else the tenant's
+ * (`providers.slack.botToken`), else `SLACK_BOT_TOKEN`.
  * The Web API base is `SLACK_API_URL` for every Slack destination.
  */
 
@@ -36,13 +37,17 @@ export function compileSlackDestination(
     const resolved = resolveSecret(node.token, ctx.secrets);
     if (resolved.ok) token = resolved.value.trim();
     else problems.at([...path, "token"], resolved.message);
+  } else if (tenant.connections.providers.slack?.botToken !== undefined) {
+    // The tenant's own Slack app (providers.slack.botToken; tenant default: its env fallback).
+    token = tenant.connections.providers.slack.botToken;
+    tokenFrom = "tenant";
   } else if (ctx.slack?.botToken !== undefined) {
     token = ctx.slack.botToken;
     tokenFrom = "env";
   } else {
     problems.at(
       [...path, "token"],
-      "no Slack bot token: set SLACK_BOT_TOKEN, or token: env:NAME (or file:/path) on this destination",
+      "no Slack bot token: set token: env:NAME (or file:/path) here, providers.slack.botToken on the tenant, or SLACK_BOT_TOKEN",
     );
   }
   if (token === "") problems.at([...path, "token"], "the referenced Slack bot token is empty");

@@ -143,6 +143,11 @@ function routeTemplatesFor(
       return overlay("servicenow", destination.templates, node, path, sources, problems);
     case "slack":
       return overlay("slack", destination.templates, node, path, sources, problems);
+    case "approval":
+    case "zen-back":
+      // Their messages are built by the approvals feature, not by templates.
+      problems.at(path, `destination type ${destination.type} takes no templates`);
+      return undefined;
     default: {
       const exhaustive: never = destination;
       return exhaustive;

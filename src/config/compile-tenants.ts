@@ -8,6 +8,7 @@
 
 import type { CompiledRedactionPolicy } from "../redaction/policy.ts";
 import { defaultRedactionPolicy } from "../redaction/redact-delivery.ts";
+import { checkApprovals, compileApprovalPolicy } from "./compile-approvals.ts";
 import type { CompileContext, Connections } from "./compile-context.ts";
 import { compileDestination } from "./compile-destination.ts";
 import { compileTenantProviders, withFallback } from "./compile-providers.ts";
@@ -16,6 +17,7 @@ import { compileRoute } from "./compile-route.ts";
 import { addSlackSource, claimSlackTeams } from "./compile-slack.ts";
 import { compileSource } from "./compile-source.ts";
 import type {
+  ApprovalPolicyConfig,
   DestinationConfig,
   RateLimitConfig,
   RouteConfig,
@@ -39,6 +41,8 @@ export interface TenantDraft {
   readonly intakeRateLimit?: RateLimitConfig;
   /** `redaction:`, compiled; absent: the default policy (set when frozen). */
   readonly redaction?: CompiledRedactionPolicy;
+  /** `approvals:`, compiled; absent: the tenant has no approvals. */
+  readonly approvals?: ApprovalPolicyConfig;
   /** Ids written in the file, compiled or not (for cross-references and duplicates). */
   readonly declaredSources: Set<string>;
   /** Destination ids written in the file, compiled or not. */
@@ -100,11 +104,13 @@ export function compileTenants(
       ctx.secrets,
       problems,
     );
+    const approvals = compileApprovalPolicy(node.approvals, [...tenantPath, "approvals"], problems);
     const draft: TenantDraft = {
       ...emptyTenant(node.id, node.id === defaultTenantId ? withFallback(own, ctx.envConnections) : own),
       ...(rateLimit && { rateLimit }),
       ...(intakeRateLimit && { intakeRateLimit }),
       ...(redaction && { redaction }),
+      ...(approvals && { approvals }),
     };
     const scope = { id: node.id, connections: draft.connections };
     const sourceIds = new Map<string, string>();
@@ -126,6 +132,14 @@ export function compileTenants(
       if (destination) draft.destinations.set(destination.id, destination);
     });
     for (const id of destinationIds.keys()) draft.declaredDestinations.add(id);
+    checkApprovals(
+      draft,
+      node.destinations,
+      [...tenantPath, "destinations"],
+      [...tenantPath, "approvals"],
+      ctx,
+      problems,
+    );
     const targets = {
       tenant: node.id,
       sources: new Set([...draft.declaredSources, ...(implicit.sources.get(node.id) ?? [])]),
@@ -157,6 +171,7 @@ export function freezeTenants(drafts: ReadonlyMap<string, TenantDraft>): FrozenM
         sources: new FrozenMap(draft.sources),
         destinations: new FrozenMap(draft.destinations),
         routes: draft.routes,
+        ...(draft.approvals && { approvals: draft.approvals }),
       },
     ]),
   );

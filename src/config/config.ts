@@ -172,10 +172,13 @@ export interface SlackDestinationConfig extends DestinationRedactionConfig {
   readonly tenant: string;
   /** Conversation id: `C…` (channel), `G…` (private, legacy) or `D…` (DM). */
   readonly channel: string;
-  /** Resolved bot token (the node's `token:` reference, else `SLACK_BOT_TOKEN`). Never logged. */
+  /** Resolved bot token (see `tokenFrom`). Never logged. */
   readonly token: string;
-  /** Where the token came from, for `zen config check` (`SLACK_BOT_TOKEN` or the node's reference). */
-  readonly tokenFrom: "env" | "yaml";
+  /**
+   * Where the token came from, for `zen config check`: the node's reference (`yaml`), the tenant's
+   * `providers.slack.botToken` (`tenant`), or `SLACK_BOT_TOKEN` (`env`).
+   */
+  readonly tokenFrom: "env" | "tenant" | "yaml";
   /** Web API base ending in `/` (`SLACK_API_URL`, default `https://slack.com/api/`). */
   readonly apiUrl: string;
   /** Default `thread`: replies under the first message of the same fingerprint. */
@@ -186,12 +189,91 @@ export interface SlackDestinationConfig extends DestinationRedactionConfig {
   readonly templates?: DestinationTemplates<"slack">;
 }
 
+/** Risk levels of an approval request (YAML `risk:`, `risks:`, `twoApproversFor:`), lowest first. */
+export const approvalRisks = ["low", "medium", "high", "critical"] as const;
+export type ApprovalRisk = (typeof approvalRisks)[number];
+
+/**
+ * `type: approval`: delivering an event here asks the tenant's approvers (`TenantConfig.approvals`)
+ * in Slack; on approve, the original event goes on to `then`. See docs/approvals.md.
+ */
+export interface ApprovalDestinationConfig extends DestinationRedactionConfig {
+  readonly type: "approval";
+  readonly id: string;
+  readonly tenant: string;
+  /**
+   * What is being approved (`restart-deployment`) and how risky it is. Absent only on the built-in
+   * destination `_approvals`, which posts approvals created through `POST /admin/approvals`.
+   */
+  readonly request?: { readonly action: string; readonly risk: ApprovalRisk };
+  /** Slack channel of the request message; absent: the tenant policy's `channel`. */
+  readonly channel?: string;
+  /** Destination ids that get the original event once approved. */
+  readonly thenTo: readonly string[];
+  /** Deadline of one Slack call posting the request, ms (default 10 000). */
+  readonly timeoutMs: number;
+  /** YAML `rateLimit:`: this destination's own bucket instead of the tenant's `approval` bucket. */
+  readonly rateLimit?: RateLimitConfig;
+  /** No templates: the request message is built by approvals/request-message.ts. */
+  readonly templates?: never;
+}
+
+/**
+ * Built per tenant with an approvals policy when `ZEN_BACK_URL` is set (id `_zen-back`), never declared
+ * in the YAML: each final decision is POSTed to `url` as given, with `Authorization: Bearer <apiKey>`.
+ */
+export interface ZenBackDestinationConfig extends DestinationRedactionConfig {
+  readonly type: "zen-back";
+  readonly id: string;
+  readonly tenant: string;
+  readonly url: string;
+  readonly apiKey?: string;
+  readonly timeoutMs: number;
+  /** Never set: zen-back shares the tenant's bucket. */
+  readonly rateLimit?: RateLimitConfig;
+  readonly templates?: never;
+}
+
 /** Destination types other issues add (observation) extend this union. */
 export type DestinationConfig =
   | WebhookDestinationConfig
   | JiraDestinationConfig
   | ServiceNowDestinationConfig
-  | SlackDestinationConfig;
+  | SlackDestinationConfig
+  | ApprovalDestinationConfig
+  | ZenBackDestinationConfig;
+
+/**
+ * One role of a tenant's approval policy: who holds it (Slack user ids, e-mails, user groups) and
+ * what it may approve (actions, `*` = any, at these risks).
+ */
+export interface ApprovalRoleConfig {
+  readonly id: string;
+  /** Slack user ids (`U…`, `W…`). */
+  readonly users: readonly string[];
+  /** E-mail addresses, lower-cased; matched against `users.info` (needs `users:read.email`). */
+  readonly emails: readonly string[];
+  /** Slack user group ids (`S…`); members come from `usergroups.users.list`. */
+  readonly groups: readonly string[];
+  /** Action names, or `*` for any action. */
+  readonly actions: readonly string[];
+  readonly risks: readonly ApprovalRisk[];
+}
+
+/** YAML `approvals:` on a tenant: where requests go and who may decide them. */
+export interface ApprovalPolicyConfig {
+  /** Default channel of request messages. */
+  readonly channel?: string;
+  /** How long a request stays open (`expiresIn`, default 1h). */
+  readonly expiresInMs: number;
+  /** Risks that need two distinct approvers. */
+  readonly twoApproversFor: readonly ApprovalRisk[];
+  readonly roles: readonly ApprovalRoleConfig[];
+  /** Some role lists e-mails: clicks resolve the user's e-mail through `users.info`. */
+  readonly usesEmails: boolean;
+  /** Some role lists user groups: clicks resolve memberships through `usergroups.users.list`. */
+  readonly usesGroups: boolean;
+}
 
 /** A simple field predicate: `{ "data.action": "opened" }` or `{ severity: ["high","critical"] }`. */
 export type FieldMatch = Readonly<Record<string, string | readonly string[]>>;
@@ -247,6 +329,8 @@ export interface TenantConfig {
   readonly sources: ReadonlyMap<string, SourceConfig>;
   readonly destinations: ReadonlyMap<string, DestinationConfig>;
   readonly routes: readonly RouteConfig[];
+  /** YAML `approvals:`: the tenant's approval policy (RBAC); absent: the tenant has no approvals. */
+  readonly approvals?: ApprovalPolicyConfig;
 }
 
 export interface GuardsConfig {

@@ -118,6 +118,8 @@ export const tenantSchema = z.strictObject({
   intakeRateLimit: z.unknown().optional(),
   /** The tenant's redaction policy (`redactionSchema`), parsed on its own. */
   redaction: z.unknown().optional(),
+  /** The tenant's approvals policy (compile-approvals.ts), parsed on its own. */
+  approvals: z.unknown().optional(),
   sources: z.array(z.unknown()).default([]),
   destinations: z.array(z.unknown()).default([]),
   routes: z.array(z.unknown()).default([]),

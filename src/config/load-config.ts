@@ -70,6 +70,7 @@ export function loadConfig(input: LoadConfigInput): Config {
       apiUrl: providers.slack?.apiUrl ?? slackApiUrlOf(env),
       ...(providers.slack?.botToken !== undefined && { botToken: providers.slack.botToken }),
     },
+    ...(providers.zenBack && { zenBack: providers.zenBack }),
   };
   const fromEnv = envDefaults(base, providers);
   const tenants = compileTenants(top.tenants ?? [], ["tenants"], ctx, problems, implicitIds(fromEnv));

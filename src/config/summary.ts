@@ -267,10 +267,24 @@ function describeDestination(destination: DestinationConfig, config: Config): st
     case "slack":
       return [
         `slack to ${destination.channel} via ${new URL(destination.apiUrl).host}`,
-        destination.tokenFrom === "env" ? "token SLACK_BOT_TOKEN" : "own token",
+        destination.tokenFrom === "env"
+          ? "token SLACK_BOT_TOKEN"
+          : destination.tokenFrom === "tenant"
+            ? "the tenant's bot token"
+            : "own token",
         `repeats ${destination.onRepeat}`,
         `timeout ${describeMs(destination.timeoutMs)}`,
       ].join(", ");
+    case "approval":
+      return [
+        destination.request
+          ? `approval of ${destination.request.action} (risk ${destination.request.risk})`
+          : "approval requests from POST /admin/approvals",
+        `in ${destination.channel ?? "the tenant's approvals channel"}`,
+        ...(destination.thenTo.length > 0 ? [`then ${destination.thenTo.join(", ")}`] : []),
+      ].join(", ");
+    case "zen-back":
+      return `approval decisions to zen-back at ${new URL(destination.url).origin}, timeout ${describeMs(destination.timeoutMs)}`;
     default: {
       const exhaustive: never = destination;
       return String((exhaustive as { type: unknown }).type);

@@ -2,6 +2,8 @@
  * The one place that maps a destination config `type` to its implementation. A new destination type
  * adds a folder under `src/destinations/` and a case here.
  */
+import { ApprovalDestination, type ApprovalRuntime } from "../approvals/approval-destination.ts";
+import { ZenBackDestination } from "../approvals/zen-back-destination.ts";
 import type { DestinationConfig, RouteConfig } from "../config/config.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
@@ -50,6 +52,8 @@ export interface DestinationDeps {
    * the events it matches (route-templates.ts). Default: none, so destinations use their own.
    */
   readonly routesOf?: (tenant: string) => readonly RouteConfig[] | undefined;
+  /** Store, Slack and policies of `approval` destinations; required when the config has any. */
+  readonly approvals?: ApprovalRuntime;
 }
 
 /** What a provider destination (Jira, ServiceNow, Slack) gets to build its client. */
@@ -115,6 +119,18 @@ export function createDestination(config: DestinationConfig, deps: DestinationDe
       if (config.type === "slack") return createSlackDestination(config, providerDeps);
       return createServiceNowDestination(config, providerDeps);
     }
+    case "approval":
+      if (!deps.approvals)
+        throw new Error(`destination ${config.tenant}/${config.id}: approvals are not wired`);
+      return new ApprovalDestination(config, deps.approvals, redaction);
+    case "zen-back":
+      return new ZenBackDestination({
+        config,
+        maxRetryAfterMs: deps.maxRetryAfterMs,
+        connectorFactory,
+        dispatcherFactory: deps.dispatcherFactory,
+        ...(deps.clock && { clock: deps.clock }),
+      });
     default: {
       const _exhaustive: never = config;
       throw new Error(`unknown destination type ${(_exhaustive as { type: string }).type}`);

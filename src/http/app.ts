@@ -5,6 +5,7 @@
 import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { type AdminRoutesOptions, adminRoutes } from "../admin/admin-routes.ts";
+import { type ApprovalRoutesOptions, approvalRoutes } from "../admin/approval-routes.ts";
 import { HttpError, httpErrorStatus } from "../domain/errors.ts";
 import { type WebhookRoutesOptions, webhookRoutes } from "../intake/webhook-routes.ts";
 import { type HealthRoutesOptions, healthRoutes } from "../observability/health-routes.ts";
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly servicenow?: ServiceNowRoutesOptions;
   /** `POST /jira/issue` and the `POST /jira/webhook` intake; absent for `zen worker`. */
   readonly jira?: JiraRoutesOptions;
+  /** `/admin/approvals…`; absent when no tenant has an approvals policy. */
+  readonly approvals?: ApprovalRoutesOptions;
   /** `POST /slack/events`, `/slack/commands`, `/slack/interactions`; absent for `zen worker`. */
   readonly slack?: Omit<SlackRoutesOptions, "bodyLimitBytes">;
 }
@@ -71,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, options.admin);
   if (options.servicenow) await app.register(serviceNowRoutes, options.servicenow);
   if (options.jira) await app.register(jiraRoutes, options.jira);
+  if (options.approvals) await app.register(approvalRoutes, options.approvals);
   if (options.slack) {
     await app.register(slackRoutes, { ...options.slack, bodyLimitBytes: options.bodyLimitBytes });
   }

@@ -26,11 +26,18 @@ export interface DeliverySpec {
 export interface Submission {
   readonly event: ZenEvent;
   /**
-   * `sha256(tenant:source:eventId)` of `event`; a second submission with a live key is a duplicate.
-   * Always derived from the event's tenant, source and id, so an adapter may dedupe on those instead
-   * (the SQLite adapter does: its event index is the dedupe index).
+   * `intakeDedupeKey(tenant, source, id)` of the submission's identity (`identity`, else the event's own
+   * source and id); a second submission with a live key is a duplicate. Always derived that way, so an
+   * adapter may dedupe on the identity instead (the SQLite adapter does: its event index is the dedupe
+   * index).
    */
   readonly dedupeKey: string;
+  /**
+   * The (source, id) the submission is deduplicated and stored under when it is not the event's own:
+   * a feature re-submitting an event it already holds (an approval sending the original event on to its
+   * `then` destinations) names its own, or the intake's key would make it a duplicate.
+   */
+  readonly identity?: { readonly source: string; readonly id: string };
   readonly dedupeTtlMs: number;
   /** May be empty: the event is still recorded (and deduplicated) when no route matches. */
   readonly deliveries: readonly DeliverySpec[];

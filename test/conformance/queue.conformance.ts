@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { DeliveryReason } from "../../src/domain/errors.ts";
+import { intakeDedupeKey } from "../../src/domain/idempotency.ts";
 import { FakeClock } from "../../src/ports/clock.ts";
 import type {
   DlqEntry,
@@ -13,6 +14,7 @@ import type {
   LeasedJob,
   LeaseOptions,
   Queue,
+  Submission,
 } from "../../src/ports/queue.ts";
 import type { TrailEntry, TrailStore } from "../../src/ports/trail.ts";
 import { defaultDedupeTtlMs, makeEvent, makeSubmission, type SubmissionSpec } from "./fixtures.ts";
@@ -137,6 +139,23 @@ export function queueConformance(name: string, make: QueueFactory): void {
         // The renewed key is live again for a full window.
         clock.advance(999);
         assert.deepEqual(await enqueue({ eventId: "e1", dedupeTtlMs: 1_000 }), { status: "duplicate" });
+      });
+
+      it("a re-submission under its own identity is not a duplicate of the event's, and is deduped itself", async () => {
+        jobIdsOf(await enqueue({ eventId: "e1", destinations: ["a"] }));
+        const original = makeSubmission({ eventId: "e1", destinations: ["b"] }, clock.now());
+        const again: Submission = {
+          ...original,
+          identity: { source: "approvals", id: "ap_1.then" },
+          dedupeKey: intakeDedupeKey("acme", "approvals", "ap_1.then"),
+        };
+        const ids = jobIdsOf(await queue.enqueue(again));
+        assert.equal(ids.length, 1);
+        assert.deepEqual(await queue.enqueue(again), { status: "duplicate" });
+        const leased = await lease({ limit: 10 });
+        assert.equal(leased.length, 2);
+        const then = leased.find((j) => j.destination === "b");
+        assert.deepEqual(then?.event, original.event, "the stored event is the original, unchanged");
       });
 
       it("records and deduplicates an event that has no deliveries", async () => {

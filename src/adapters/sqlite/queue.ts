@@ -276,16 +276,18 @@ export class SqliteQueue implements Queue {
     const now = this.clock.now();
     const keepUntil = now + submission.dedupeTtlMs;
     const { event } = submission;
-    // The dedupe key is the event's (tenant, source, id), which `submission.dedupeKey` is derived from
-    // (src/ports/queue.ts): looked up in `events_identity`, the index the event row goes into anyway.
-    // Check and insert run in one write of the single writer, so no other submission slips between.
-    if (this.sql.liveDedupe.get(event.tenant, event.id, event.source, now) !== undefined) {
+    // The dedupe key is the submission's identity (tenant, source, id), which `submission.dedupeKey` is
+    // derived from (src/ports/queue.ts): looked up in `events_identity`, the index the event row goes
+    // into anyway. Check and insert run in one write of the single writer, so nothing slips between.
+    const source = submission.identity?.source ?? event.source;
+    const id = submission.identity?.id ?? event.id;
+    if (this.sql.liveDedupe.get(event.tenant, id, source, now) !== undefined) {
       return { status: "duplicate" };
     }
     // Serialized before the insert: an event that cannot be stored leaves no row, so no dedupe key.
     const body = JSON.stringify(event);
     const eventRow = Number(
-      this.sql.insertEvent.run(event.tenant, event.source, event.id, body, now, keepUntil).lastInsertRowid,
+      this.sql.insertEvent.run(event.tenant, source, id, body, now, keepUntil).lastInsertRowid,
     );
     const jobIds = submission.deliveries.map((d) =>
       String(
@@ -293,7 +295,7 @@ export class SqliteQueue implements Queue {
       ),
     );
     if (submission.trail) {
-      const own = submission.trail.every((e) => e.tenant === event.tenant && e.eventId === event.id);
+      const own = submission.trail.every((e) => e.tenant === event.tenant && e.eventId === id);
       if (own) this.trail.forEventRow(eventRow, submission.trail);
       else this.trail.append(submission.trail);
     }

@@ -1,0 +1,34 @@
+/**
+ * The `response_url` poster of slash commands whose answer misses Slack's 3 s: a `SlackClient` used
+ * only for `respond` (a response_url needs no token, so none is given and no Web API method is ever
+ * called through it). Its socket goes through the egress guard like every outbound request, and it
+ * posts only to `https://hooks.slack.com/…` or the `SLACK_API_URL` origin (slack-client.ts).
+ */
+import type { Config } from "../config/config.ts";
+import { defaultSlackApiUrl } from "../config/providers.ts";
+import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
+import { SlackClient } from "../destinations/slack/slack-client.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { Respond } from "./commands.ts";
+
+export interface SlackResponder {
+  readonly respond: Respond;
+  close(): Promise<void>;
+}
+
+export function createSlackResponder(config: Config, clock: Clock): SlackResponder {
+  const client = new SlackClient({
+    token: "",
+    apiUrl: config.providers.slack?.apiUrl ?? defaultSlackApiUrl,
+    connectorFactory: createEgressGuard({
+      allowPrivate: config.egress.allowPrivate,
+      allowCidrs: config.egress.allowCidrs,
+    }),
+    maxRetryAfterMs: config.queue.maxRetryAfterMs,
+    clock,
+  });
+  return {
+    respond: (responseUrl, message) => client.respond(responseUrl, message),
+    close: () => client.close(),
+  };
+}
