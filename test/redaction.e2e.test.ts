@@ -10,8 +10,8 @@
  * body; `zen_redactions_total` counts; an allowlisted namespace passes through, another is the same
  * `ns-<hash>` in two deliveries; a `redact: false` destination gets raw values and a startup WARN
  * names it; a body template of megabytes and a description template that never ends go to the DLQ
- * with `template_render_failed` while the worker stays ready and delivers the next event. (Slack is
- * not covered: the Slack destination does not exist yet, issue 4.)
+ * with `template_render_failed` while the worker stays ready and delivers the next event. The same
+ * Falco fixture reaching the fake Slack redacted is in test/slack.e2e.test.ts.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
