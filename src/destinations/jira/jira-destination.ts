@@ -153,7 +153,7 @@ export class JiraDestination implements Destination {
   /**
    * Creates, comments, resolves or reopens the incident's issue (see the module header).
    * @throws RetryableError / RetryAfterError / PermanentError from the Jira client (`jiraFailure`),
-   *   `retry_after` when another worker holds the incident's lock, `validation_failed` when the
+   *   `DeferredError` (`lock_busy`) when another worker holds the incident's lock, `validation_failed` when the
    *   configured transition does not exist, `redaction_failed` (nothing sent), `template_render_failed`.
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {

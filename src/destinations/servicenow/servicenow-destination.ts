@@ -160,7 +160,7 @@ export class ServiceNowDestination implements Destination {
 
   /**
    * Creates, updates, reopens or resolves the event's incident (see the table in the file header).
-   * @throws RetryAfterError `retry_after` when another process holds the incident's lock; otherwise
+   * @throws DeferredError `lock_busy` when another process holds the incident's lock; otherwise
    *   the mapped ServiceNow failure (servicenow-errors.ts) or network failure; `redaction_failed`
    *   (nothing sent); `template_render_failed`.
    */

@@ -161,8 +161,8 @@ export class SlackDestination implements Destination {
   /**
    * Posts, threads or updates (see the module header).
    * @throws RetryableError / RetryAfterError / PermanentError from the Slack client (slack-errors.ts),
-   *   `DeferredError` (`lock_busy`, uncharged) when another worker holds the incident's lock, `redaction_failed` (nothing sent),
-   *   `template_render_failed`.
+   *   `DeferredError` (`lock_busy`, uncharged) when another worker holds the incident's lock,
+   *   `redaction_failed` (nothing sent), `template_render_failed`.
    */
   async send(delivery: DeliveryRequest, signal: AbortSignal): Promise<SendResult> {
     const startedAt = this.clock.now();
