@@ -39,6 +39,11 @@ export interface CheckpointerOptions {
   readonly minIntervalMs?: number;
   /** busy_timeout of the checkpointer's connection, ms. */
   readonly busyTimeoutMs: number;
+  /**
+   * Called once if the thread dies (it could not open the file, or crashed): the owner must then
+   * checkpoint some other way (openDatabase turns SQLite's auto-checkpoint back on).
+   */
+  readonly onFailure?: (error: Error) => void;
 }
 
 type Reply =
@@ -135,10 +140,12 @@ export class Checkpointer {
     this.worker.unref();
     this.worker.on("message", (reply: Reply) => this.reported(reply));
     this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
-    this.worker.on("error", () => {
+    this.worker.on("error", (error) => {
       // The thread died (e.g. could not open the file): stop holding commits on its account.
+      if (this.closed) return;
       this.closed = true;
       this.release();
+      options.onFailure?.(error);
     });
   }
 

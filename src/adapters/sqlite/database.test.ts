@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { Checkpointer } from "./checkpointer.ts";
 import { databaseFileName, openDatabase } from "./database.ts";
 import { schemaVersion } from "./schema.ts";
 
@@ -115,5 +116,18 @@ describe("openDatabase", () => {
     } finally {
       await db.close();
     }
+  });
+  it("a checkpointer whose thread cannot open the file reports it (openDatabase then checkpoints inline)", async () => {
+    let checkpointer: Checkpointer | undefined;
+    const failed = new Promise<Error>((resolve) => {
+      checkpointer = new Checkpointer({
+        path: join(root, "missing-dir", "zen.db"),
+        busyTimeoutMs: 100,
+        onFailure: resolve,
+      });
+      checkpointer.committed();
+    });
+    assert.match((await failed).message, /unable to open|directory does not exist|SQLITE_CANTOPEN/i);
+    await checkpointer?.close();
   });
 });

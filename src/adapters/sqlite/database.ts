@@ -103,7 +103,15 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
   }
   const walSync = options.synchronous === "normal" ? undefined : new WalSync(path);
   const checkpointer = background
-    ? new Checkpointer({ path, busyTimeoutMs, walLimitFrames: options.walLimitFrames })
+    ? new Checkpointer({
+        path,
+        busyTimeoutMs,
+        walLimitFrames: options.walLimitFrames,
+        // Without its thread nothing would checkpoint and the WAL would grow: back to SQLite's own.
+        onFailure: () => {
+          if (handle.open) handle.pragma("wal_autocheckpoint = 1000");
+        },
+      })
     : undefined;
   const onCommit = options.onCommit;
   const batcher = new WriteBatcher({
