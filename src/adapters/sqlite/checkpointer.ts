@@ -184,10 +184,10 @@ export class Checkpointer {
       this.timer = undefined;
       this.release();
       this.wal.close();
-      // Held open until the thread has closed its connection, so the caller's close completes.
-      this.worker.ref();
       this.worker.postMessage("close");
     }
+    // Held open until the thread has exited (closed its connection), so the caller's close completes.
+    this.worker.ref();
     await this.exited;
   }
 

@@ -117,7 +117,7 @@ describe("openDatabase", () => {
       await db.close();
     }
   });
-  it("a checkpointer whose thread cannot open the file reports it (openDatabase then checkpoints inline)", async () => {
+  it("a checkpointer whose thread cannot open the file reports it (openDatabase: inline checkpoints)", async () => {
     let checkpointer: Checkpointer | undefined;
     const failed = new Promise<Error>((resolve) => {
       checkpointer = new Checkpointer({
@@ -127,7 +127,13 @@ describe("openDatabase", () => {
       });
       checkpointer.committed();
     });
-    assert.match((await failed).message, /unable to open|directory does not exist|SQLITE_CANTOPEN/i);
-    await checkpointer?.close();
+    // The thread is unref'd (it never keeps a process alive): keep this test's loop alive meanwhile.
+    const keepAlive = setInterval(() => {}, 1_000);
+    try {
+      assert.match((await failed).message, /unable to open|directory does not exist|SQLITE_CANTOPEN/i);
+      await checkpointer?.close();
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 });
