@@ -4,11 +4,13 @@
  * the thread was not idle, so hotspots can be named as file:function.
  *
  *   npx tsx bench/profile-summary.ts <dir>/intake/CPU.<…>.0.001.cpuprofile [top=25]
+ *   npx tsx bench/profile-summary.ts <dir> [top=25]   # each service's main-thread profile in <dir>
  *
  * Time in a native call (a SQLite statement, an fsync) counts as the self time of the JS function
  * that made it: the profiler samples the stack, blocked or not.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 interface ProfileNode {
   readonly id: number;
@@ -102,9 +104,24 @@ function summarize(profile: CpuProfile, top: number): void {
   print("self time by file", selfByFile);
 }
 
+/**
+ * The profiles to read: the file itself, or for a directory (`BENCH_CPU_PROF`) the main-thread profile
+ * of each service under it: Node numbers a process's profiles by thread, the main thread's is `.0.001`.
+ */
+function profilesOf(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".0.001.cpuprofile"))
+    .sort()
+    .map((name) => join(path, name));
+}
+
 const [path, topArg] = process.argv.slice(2);
 if (path === undefined) {
-  console.error("usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]");
+  console.error("usage: tsx bench/profile-summary.ts <file.cpuprofile | dir> [top]");
   process.exit(2);
 }
-summarize(JSON.parse(readFileSync(path, "utf8")) as CpuProfile, Number(topArg ?? 25));
+for (const file of profilesOf(path)) {
+  console.log(`== ${file}`);
+  summarize(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(topArg ?? 25));
+}

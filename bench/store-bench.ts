@@ -4,7 +4,8 @@
  * HTTP, verification or a load generator. For schema and tuning experiments; `npm run bench` measures
  * the whole service.
  *
- *   npx tsx bench/store-bench.ts   # STORE_EVENTS (200 000), STORE_WAVE (32), STORE_ROUTES (0), STORE_TRAIL_ROWS (1)
+ *   npx tsx bench/store-bench.ts   # STORE_EVENTS (200 000), STORE_WAVE (32), STORE_ROUTES (0), STORE_TRAIL_ROWS (1),
+ *                                  # STORE_CHECKPOINTS (background | inline), STORE_PRAGMA (one pragma)
  *
  * Events have random UUID ids (as GitHub's deliveries do) and ~1 KB of data; they are submitted in
  * waves of STORE_WAVE concurrent enqueues (one wave ≈ one group commit, as 64 connections give), each
@@ -80,11 +81,13 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "zen-store-bench-"));
-const stores = openSqliteStores({ dir });
+const checkpoints = process.env.STORE_CHECKPOINTS === "inline" ? "inline" : "background";
+const stores = openSqliteStores({ dir, checkpoints });
 if (process.env.STORE_PRAGMA) stores.database.handle.pragma(process.env.STORE_PRAGMA);
 try {
   const waveMs: number[] = [];
   const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
   for (let done = 0; done < events; done += wave) {
     const now = Date.now();
@@ -96,6 +99,7 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const loop = performance.eventLoopUtilization(loopBefore);
   waveMs.sort((a, b) => a - b);
   const size = (suffix: string) => {
     try {
@@ -111,7 +115,10 @@ try {
       routes,
       eventsPerSecond: Math.round(events / seconds),
       wallUsPerEvent: +((seconds * 1e6) / events).toFixed(1),
+      checkpoints,
       cpuUsPerEvent: +((cpu.user + cpu.system) / events).toFixed(1),
+      // The event loop's busy time (all of the main thread's work, blocking waits included).
+      loopUsPerEvent: +((loop.active * 1000) / events).toFixed(1),
       waveMs: {
         p50: +percentile(waveMs, 50).toFixed(2),
         p99: +percentile(waveMs, 99).toFixed(2),
@@ -119,6 +126,7 @@ try {
       },
       dbMiB: size(""),
       walMiB: size("-wal"),
+      checkpointer: stores.database.checkpointer?.stats,
     }),
   );
 } finally {

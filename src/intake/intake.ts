@@ -201,6 +201,13 @@ export class Intake {
     throw new HttpError("unknown_source", "no such source is configured for this tenant");
   }
 
+  /** Whether {@link admitRate} has a bucket to check for this source (lets callers skip the call). */
+  limitsRate(tenantId: string, sourceId: string): boolean {
+    if (!this.deps.rateLimits) return false;
+    const source = this.sources.get(sourceKey(tenantId, sourceId));
+    return source !== undefined && (!!source.config.intakeRateLimit || !!source.tenant.intakeRateLimit);
+  }
+
   /**
    * The intake rate limit, asked before the body is read: a flooding source or tenant costs us one
    * bucket lookup per request, nothing more. Unknown tenants/sources pass here and get their 404 later.
@@ -304,7 +311,10 @@ export class Intake {
     ];
     const result = await this.deps.queue.enqueue({
       event,
-      dedupeKey: intakeDedupeKey(tenant.id, config.id, eventId),
+      // Computed on demand: the SQLite queue dedupes on the event's identity index and never reads it.
+      get dedupeKey() {
+        return intakeDedupeKey(tenant.id, config.id, eventId);
+      },
       dedupeTtlMs: this.deps.config.intake.idempotencyTtlMs,
       deliveries: match.destinations.map((destination) => ({
         destination,

@@ -84,7 +84,8 @@ export async function slackRoutes(app: FastifyInstance, options: SlackRoutesOpti
         "Slack intake is off for this workspace: set SLACK_SIGNING_SECRET, or providers.slack.signingSecrets of its tenant",
       );
     }
-    await intake.admitRate(tenant, slackSourceId);
+    // Skipped (no promise) for the usual source without an intake limit: this runs per request.
+    if (intake.limitsRate(tenant, slackSourceId)) await intake.admitRate(tenant, slackSourceId);
     return { tenant, source: slackSourceId, headers, rawBody, url: publicUrl(request) };
   };
 

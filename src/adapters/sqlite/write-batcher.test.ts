@@ -199,4 +199,38 @@ describe("WriteBatcher", () => {
       { code: "store_unavailable" },
     );
   });
+  it("holds scheduled commits while mayCommit says no, and commits them on resume", async () => {
+    let allow = false;
+    let resume: (() => void) | undefined;
+    const b = batcher({
+      mayCommit: (r) => {
+        resume = r;
+        return allow;
+      },
+    });
+    let settled = 0;
+    const writes = [1, 2, 3].map((n) => b.submit(() => insert.run(n)).then(() => settled++));
+    for (let i = 0; i < 5; i++) await nextTick();
+    assert.equal(count(), 0, "nothing committed while held");
+    assert.equal(settled, 0);
+    const later = b.submit(() => insert.run(4));
+    await nextTick();
+    assert.equal(count(), 0, "a write submitted while held waits too");
+    allow = true;
+    assert.ok(resume);
+    resume();
+    await Promise.all([...writes, later]);
+    assert.equal(count(), 4);
+    assert.deepEqual(commits, [4], "the held writes commit together");
+  });
+
+  it("an explicit flush commits even while held", async () => {
+    const b = batcher({ mayCommit: () => false });
+    const write = b.submit(() => insert.run(1));
+    await nextTick();
+    assert.equal(count(), 0);
+    b.flush();
+    await write;
+    assert.equal(count(), 1);
+  });
 });

@@ -35,6 +35,12 @@ export interface WriteBatcherOptions {
    * hear of their writes only after it resolves. Absent: the commit itself is durable enough.
    */
   readonly afterCommit?: () => Promise<void>;
+  /**
+   * Asked before a scheduled commit (not before an explicit {@link WriteBatcher.flush}): false holds
+   * the batch, which is committed when `resume` is called (e.g. until a background WAL checkpoint
+   * catches up, see checkpointer.ts). The event loop keeps running meanwhile; only the held writers wait.
+   */
+  readonly mayCommit?: (resume: () => void) => boolean;
 }
 
 interface PendingWrite {
@@ -53,6 +59,8 @@ export class WriteBatcher {
   private readonly maxBatchSize: number;
   private readonly onCommit: ((batchSize: number) => void) | undefined;
   private readonly afterCommit: (() => Promise<void>) | undefined;
+  private readonly mayCommit: ((resume: () => void) => boolean) | undefined;
+  private holding = false;
   /** Runs one write; nested inside a batch it is a SAVEPOINT, at top level its own transaction. */
   private readonly runOne: BetterSqlite3.Transaction<(run: () => unknown) => unknown>;
   private readonly runBatch: BetterSqlite3.Transaction<(batch: readonly PendingWrite[]) => Outcome[]>;
@@ -65,6 +73,7 @@ export class WriteBatcher {
     this.maxBatchSize = options.maxBatchSize ?? defaultMaxBatchSize;
     this.onCommit = options.onCommit;
     this.afterCommit = options.afterCommit;
+    this.mayCommit = options.mayCommit;
     this.runOne = options.db.transaction((run: () => unknown) => run());
     this.runBatch = options.db.transaction((batch: readonly PendingWrite[]) =>
       batch.map((write): Outcome => {
@@ -86,7 +95,7 @@ export class WriteBatcher {
     if (this.closed) return Promise.reject(new ZenError("store_unavailable", "the database is closed"));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.length >= this.maxBatchSize) this.flush();
+      if (this.pending.length >= this.maxBatchSize) this.flushWhenAllowed();
       else this.schedule();
     });
   }
@@ -134,13 +143,29 @@ export class WriteBatcher {
     this.closed = true;
   }
 
+  /** A scheduled commit: asks {@link WriteBatcherOptions.mayCommit} first. */
+  private flushWhenAllowed(): void {
+    if (this.holding) return;
+    const resume = () => {
+      this.holding = false;
+      this.flush();
+    };
+    if (this.mayCommit && !this.mayCommit(resume)) {
+      this.holding = true;
+      this.timer?.cancel();
+      this.timer = undefined;
+      return;
+    }
+    this.flush();
+  }
+
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.holding) return;
     if (this.commitWindowMs > 0) {
-      const handle = setTimeout(() => this.flush(), this.commitWindowMs);
+      const handle = setTimeout(() => this.flushWhenAllowed(), this.commitWindowMs);
       this.timer = { cancel: () => clearTimeout(handle) };
     } else {
-      const handle = setImmediate(() => this.flush());
+      const handle = setImmediate(() => this.flushWhenAllowed());
       this.timer = { cancel: () => clearImmediate(handle) };
     }
   }
