@@ -46,6 +46,7 @@ tenants:
           actions: [restart-deployment]
           risks: [low, medium, high, critical]
         - { id: dbas, emails: [Mail.Lead@example.com], actions: [db-failover], risks: [high] }
+        - { id: on-call, groups: [S0ONCALL], actions: [scale-deployment], risks: [low, medium] }
     sources:
       - { id: gh, preset: github, secrets: [env:GH_SECRET] }
     destinations:
@@ -75,7 +76,9 @@ describe("approvals end to end", () => {
         { id: "U0LEAD2", name: "lead2" },
         { id: "U0MAIL", name: "mail", email: "mail.lead@EXAMPLE.com" },
         { id: "U0NOBODY", name: "nobody", email: "nobody@example.com" },
+        { id: "U0ONCALL", name: "oncall" },
       ],
+      userGroups: { S0ONCALL: ["U0ONCALL"] },
     });
     zenBack = await FakeZenBack.start(zenBackKey);
     sink = await WebhookSink.start();
@@ -387,6 +390,28 @@ describe("approvals end to end", () => {
     const other = await createApproval({ action: "db-failover" });
     const refused = await click("U0NOBODY", "approve", other);
     assert.match(refused.reply?.text ?? "", /not allowed/);
+  });
+
+  it("a group role is resolved through usergroups.users.list: members may approve, within the role's risks", async () => {
+    const id = await createApproval({ action: "scale-deployment", risk: "medium" });
+    // Not a member: refused, nothing decided.
+    const refused = await click("U0LEAD1", "approve", id);
+    assert.match(refused.reply?.text ?? "", /not allowed/);
+    // Members come from Slack (cached per group, so possibly asked by an earlier click of this suite).
+    assert.ok(
+      slack.callsOf("usergroups.users.list").some((c) => c.args.usergroup === "S0ONCALL"),
+      "the group's members were asked",
+    );
+    // A member: approved, the decision reaches zen-back.
+    const clicked = await click("U0ONCALL", "approve", id);
+    assert.equal(clicked.reply, undefined);
+    await waitFor("the approval at zen-back", () => decisionsFor(id).length === 1);
+    assert.equal((await approvalOf(id)).status, "approved");
+    // The role does not cover high risk: the same member is refused there.
+    const high = await createApproval({ action: "scale-deployment", risk: "high" });
+    const tooRisky = await click("U0ONCALL", "approve", high);
+    assert.match(tooRisky.reply?.text ?? "", /not allowed/);
+    assert.equal((await approvalOf(high)).status, "pending");
   });
 
   it("two simultaneous approvals of a one-approver request decide it once", async () => {
