@@ -68,3 +68,28 @@ export function memoryOf(pid: number): MemoryFigures {
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rssMiB: kib("VmRSS") / 1024, peakRssMiB: kib("VmHWM") / 1024 };
 }
+
+/**
+ * Waits until every process in `pids` is idle: together under `maxCores` of CPU over a `windowMs`
+ * window (all threads: a service's checkpointer still copying its WAL after a run counts). Gives up
+ * after `timeoutMs` and says so. Each measurement starts from here, so one server's after-work (WAL
+ * checkpoints, fsyncs) is not charged to the next server's latency.
+ */
+export async function waitUntilIdle(
+  pids: readonly number[],
+  options: { maxCores?: number; windowMs?: number; timeoutMs?: number } = {},
+): Promise<{ idle: boolean; waitedMs: number }> {
+  const maxCores = options.maxCores ?? 0.05;
+  const windowMs = options.windowMs ?? 300;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const started = performance.now();
+  const total = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  while (performance.now() - started < timeoutMs) {
+    const before = total();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if ((total() - before) / (windowMs / 1000) < maxCores) {
+      return { idle: true, waitedMs: performance.now() - started };
+    }
+  }
+  return { idle: false, waitedMs: performance.now() - started };
+}

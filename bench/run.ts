@@ -26,7 +26,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { type ChildService, startChildService } from "../test/support/child-service.ts";
 import { type LoadTarget, maxThroughput, pacedLatency, type RunFigures } from "./load.ts";
-import { type BareServer, cpuSecondsOf, type MemoryFigures, memoryOf, startBareServer } from "./processes.ts";
+import {
+  type BareServer,
+  cpuSecondsOf,
+  type MemoryFigures,
+  memoryOf,
+  startBareServer,
+  waitUntilIdle,
+} from "./processes.ts";
 import { checkRun, fmt, type Measurement, mean, printTable, ratio } from "./report.ts";
 import { delta, readCounters } from "./service-metrics.ts";
 import { bodyBytes, type PoolCursor, SignedPool } from "./signed-pool.ts";
@@ -154,12 +161,19 @@ async function startServiceChild(
   });
 }
 
+/** Every server's pid, for {@link waitUntilIdle} before each measurement. */
+const runningPids: number[] = [];
+
 async function measure(
   server: Server,
   phase: "max" | "paced",
   round: number,
   run: (target: LoadTarget) => Promise<RunFigures>,
 ): Promise<Measurement> {
+  // Every server idle first: another one's after-work (WAL checkpoints) must not land in this run.
+  const settled = await waitUntilIdle(runningPids);
+  if (!settled.idle)
+    console.log(`(servers still busy after ${fmt(settled.waitedMs / 1000, 1)} s; measuring anyway)`);
   const before = server.service ? await readCounters(server.url) : undefined;
   const cpuBefore = cpuSecondsOf(server.pid);
   const started = performance.now();
@@ -243,11 +257,13 @@ async function main(): Promise<void> {
   const sink: BareServer = await startBareServer();
   const children: ChildService[] = [];
   const servers: Server[] = [{ name: "bare", url: bare.url, pid: bare.pid, cursor: pool.cursor() }];
+  runningPids.push(bare.pid);
   const addService = async (name: string, sinkUrl: string | undefined, env?: Record<string, string>) => {
     const child = await startServiceChild(workDir, name, sinkUrl, env);
     children.push(child);
     const delivers = sinkUrl !== undefined;
     servers.push({ name, url: child.url, pid: child.pid, cursor: pool.cursor(), service: child, delivers });
+    runningPids.push(child.pid);
   };
   try {
     await addService("intake", undefined);
