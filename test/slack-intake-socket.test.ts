@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { silentLogger } from "../src/observability/logger.ts";
 import { type RunningService, startService } from "../src/service.ts";
 import type { BlockActionsHandler, BlockActionsPayload } from "../src/slack/interactions.ts";
-import { FakeSlack, fakeAppToken } from "./fakes/fake-slack.ts";
+import { FakeSlack, fakeAppToken, fakeBotToken } from "./fakes/fake-slack.ts";
 import { FakeSlackSocket } from "./fakes/fake-slack-socket.ts";
 import { WebhookSink } from "./fakes/webhook-sink.ts";
 import { countRows, makeDataDir, testConfig } from "./support/service.ts";
@@ -22,6 +22,8 @@ const handler: BlockActionsHandler & { tenants: string[] } = {
     return { kind: "ephemeral", text: `clicked ${payload.actions[0]?.value ?? ""}` };
   },
 };
+
+const adminToken = "socket-admin-token-not-real";
 
 function eventPayload(eventId: string, team = "T0DEFAULT") {
   return {
@@ -42,7 +44,7 @@ describe("Slack Socket Mode", () => {
   let dataDir: string;
 
   before(async () => {
-    slack = await FakeSlack.start();
+    slack = await FakeSlack.start({ channels: ["C0APPROVE1"], users: [{ id: "U0LEAD", name: "lead" }] });
     socket = await FakeSlackSocket.start();
     slack.socketModeUrl = socket.url;
     sink = await WebhookSink.start();
@@ -51,12 +53,21 @@ describe("Slack Socket Mode", () => {
       yaml: `
 tenants:
   - id: default
+    approvals:
+      channel: C0APPROVE1
+      roles: [{ id: sre, users: [U0LEAD], actions: ["*"], risks: [low, medium, high, critical] }]
     destinations: [{ id: hook, type: webhook, url: "${sink.url}" }]
     routes: [{ from: [slack], to: [hook] }]
   - id: acme
     providers: { slack: { signingSecrets: [env:ACME_SECRET], teams: [T0ACME] } }
 `,
-      env: { SLACK_APP_TOKEN: fakeAppToken, SLACK_API_URL: slack.url, ACME_SECRET: "acme-secret-not-real" },
+      env: {
+        SLACK_APP_TOKEN: fakeAppToken,
+        SLACK_BOT_TOKEN: fakeBotToken,
+        SLACK_API_URL: slack.url,
+        ACME_SECRET: "acme-secret-not-real",
+        ZEN_ADMIN_TOKEN: adminToken,
+      },
     });
     service = await startService(config, {
       logger: silentLogger(),
@@ -132,6 +143,47 @@ tenants:
     const ack = await socket.waitForAck(id);
     assert.deepEqual(ack.payload, { response_type: "ephemeral", text: "clicked INC-7" });
     assert.deepEqual(handler.tenants, ["default"]);
+  });
+
+  it("an approval click over Socket Mode reaches the approvals flow: allowed → approved, others refused", async () => {
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${service.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    const created = await admin("POST", "/admin/approvals", {
+      tenant: "default",
+      action: "restart-deployment",
+      risk: "high",
+      requester: "U0REQUESTER",
+      summary: "Restart api",
+    });
+    assert.equal(created.status, 201);
+    const approvalId = String(created.body.id);
+    await waitFor("the request message", () =>
+      slack.messages("C0APPROVE1").find((m) => JSON.stringify(m.blocks ?? []).includes(approvalId)),
+    );
+    const click = async (user: string) => {
+      const id = socket.send({
+        type: "interactive",
+        payload: {
+          type: "block_actions",
+          team: { id: "T0DEFAULT" },
+          user: { id: user },
+          actions: [{ type: "button", action_id: "zen_approval:approve", value: approvalId }],
+        },
+      });
+      return (await socket.waitForAck(id)).payload as { text?: string } | undefined;
+    };
+    const refused = await click("U0STRANGER");
+    assert.match(refused?.text ?? "", /not allowed/);
+    assert.equal((await admin("GET", `/admin/approvals/${approvalId}`)).body.status, "pending");
+    assert.equal((await click("U0LEAD"))?.text, undefined, "an accepted click is acked without a message");
+    assert.equal((await admin("GET", `/admin/approvals/${approvalId}`)).body.status, "approved");
   });
 
   it("drops (acks) an envelope naming another tenant's workspace, and a malformed one", async () => {
