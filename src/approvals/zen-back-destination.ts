@@ -13,7 +13,7 @@
  * contains no event payload, and the approver's e-mail is what zen-back needs. The API key never
  * appears in errors or logs.
  */
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { ZenBackDestinationConfig } from "../config/config.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import type { DeliveryRequest, Destination, SendResult } from "../destinations/destination.ts";
@@ -25,8 +25,7 @@ import {
   defaultDispatcherFactory,
   webhookEgressPolicy,
 } from "../destinations/webhook/egress-policy.ts";
-import { readCappedBody } from "../destinations/webhook/read-capped-body.ts";
-import { classifyHttpStatus, classifyNetworkError } from "../domain/classify.ts";
+import { postForOutcome } from "../destinations/webhook/post-for-outcome.ts";
 import { ConfigError, PermanentError } from "../domain/errors.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 
@@ -104,40 +103,17 @@ export class ZenBackDestination implements Destination {
     const startedAt = this.clock.now();
     const attempt = attemptSignal(signal, this.timeoutMs);
     try {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(this.url, {
-          dispatcher: this.dispatcher,
-          method: "POST",
-          headers,
-          body: JSON.stringify(decision),
-          signal: attempt.signal,
-        });
-      } catch (err) {
-        throw classifyNetworkError(err);
-      }
-      const ok = response.statusCode >= 200 && response.statusCode <= 299;
-      let snippet = "";
-      try {
-        const read = await readCappedBody(
-          response.body,
-          webhookEgressPolicy.maxResponseBodyBytes,
-          ok ? 0 : webhookEgressPolicy.errorSnippetBytes,
-        );
-        snippet = read.snippet;
-      } catch {
-        // The status already decided the outcome; the body was only wanted for the error text.
-      }
-      const now = this.clock.now();
-      const outcome = classifyHttpStatus(
-        response.statusCode,
-        response.headers,
-        now,
-        this.maxRetryAfterMs,
-        snippet,
-      );
-      if (outcome.kind === "failed") throw outcome.error;
-      return { statusCode: outcome.statusCode, durationMs: Math.max(0, now - startedAt) };
+      return await postForOutcome(this.url, {
+        dispatcher: this.dispatcher,
+        headers,
+        body: JSON.stringify(decision),
+        signal: attempt.signal,
+        maxResponseBodyBytes: webhookEgressPolicy.maxResponseBodyBytes,
+        errorSnippetBytes: webhookEgressPolicy.errorSnippetBytes,
+        maxRetryAfterMs: this.maxRetryAfterMs,
+        clock: this.clock,
+        startedAt,
+      });
     } finally {
       attempt.dispose();
     }

@@ -11,9 +11,8 @@
  * token). Redirects are not followed. Blocking private addresses belongs to the `connectorFactory`
  * seam (see egress-policy.ts), added by the egress-guard issue.
  */
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { RouteConfig, WebhookDestinationConfig } from "../../config/config.ts";
-import { classifyHttpStatus, classifyNetworkError } from "../../domain/classify.ts";
 import { ConfigError, PermanentError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
 import { type Clock, systemClock } from "../../ports/clock.ts";
@@ -36,7 +35,7 @@ import {
   type WebhookEgressPolicy,
   webhookEgressPolicy,
 } from "./egress-policy.ts";
-import { readCappedBody } from "./read-capped-body.ts";
+import { postForOutcome } from "./post-for-outcome.ts";
 import { renderBody } from "./render-body.ts";
 import { signingKey, signStandardWebhook } from "./standard-webhooks.ts";
 
@@ -206,57 +205,20 @@ export class WebhookDestination implements Destination {
 
     const attempt = attemptSignal(signal, this.attemptDeadlineMs);
     try {
-      return await this.post(headers, body, attempt.signal, startedAt);
+      return await postForOutcome(this.url, {
+        dispatcher: this.dispatcher,
+        headers,
+        body,
+        signal: attempt.signal,
+        maxResponseBodyBytes: this.egress.maxResponseBodyBytes,
+        errorSnippetBytes: this.egress.errorSnippetBytes,
+        maxRetryAfterMs: this.maxRetryAfterMs,
+        clock: this.clock,
+        startedAt,
+      });
     } finally {
       attempt.dispose();
     }
-  }
-
-  /** The HTTP exchange of one attempt, under `signal` from request start to the last body byte read. */
-  private async post(
-    headers: Record<string, string>,
-    body: string,
-    signal: AbortSignal,
-    startedAt: number,
-  ): Promise<SendResult> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(this.url, {
-        dispatcher: this.dispatcher,
-        method: "POST",
-        headers,
-        body,
-        signal,
-      });
-    } catch (err) {
-      throw classifyNetworkError(err);
-    }
-
-    const ok = response.statusCode >= 200 && response.statusCode <= 299;
-    let snippet = "";
-    try {
-      const read = await readCappedBody(
-        response.body,
-        this.egress.maxResponseBodyBytes,
-        ok ? 0 : this.egress.errorSnippetBytes,
-      );
-      snippet = read.snippet;
-    } catch (err) {
-      // The status line already decided the outcome; a body that fails midway only matters when we
-      // wanted it for the error text. A 2xx stays delivered: the receiver has accepted the event.
-      if (!ok) snippet = `(response body unreadable: ${classifyNetworkError(err).reason})`;
-    }
-
-    const now = this.clock.now();
-    const outcome = classifyHttpStatus(
-      response.statusCode,
-      response.headers,
-      now,
-      this.maxRetryAfterMs,
-      snippet,
-    );
-    if (outcome.kind === "failed") throw outcome.error;
-    return { statusCode: outcome.statusCode, durationMs: Math.max(0, now - startedAt) };
   }
 
   /** Closes the connection pool (idempotent); waits for requests still running on it. */
