@@ -7,10 +7,8 @@
  * answered with an explanation.
  */
 import type { Config } from "../config/config.ts";
-import { defaultSlackApiUrl } from "../config/providers.ts";
-import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
+import { slackClientFromConfig } from "../destinations/slack/configured-client.ts";
 import type { SlackApi } from "../destinations/slack/slack-api.ts";
-import { SlackClient } from "../destinations/slack/slack-client.ts";
 import type { Clock } from "../ports/clock.ts";
 
 export interface TenantSlackClients {
@@ -24,17 +22,7 @@ export type SlackClientFactory = (tenant: string, botToken: string) => SlackApi;
 
 /** The real client: `SlackClient` on `SLACK_API_URL`, sockets through the egress guard. */
 export function realSlackClientFactory(config: Config, clock: Clock): SlackClientFactory {
-  return (_tenant, botToken) =>
-    new SlackClient({
-      token: botToken,
-      apiUrl: config.providers.slack?.apiUrl ?? defaultSlackApiUrl,
-      connectorFactory: createEgressGuard({
-        allowPrivate: config.egress.allowPrivate,
-        allowCidrs: config.egress.allowCidrs,
-      }),
-      maxRetryAfterMs: config.queue.maxRetryAfterMs,
-      clock,
-    });
+  return (_tenant, botToken) => slackClientFromConfig(config, clock, botToken);
 }
 
 /** Clients for every tenant with an approvals policy and a bot token. */

@@ -5,9 +5,8 @@
  * posts only to `https://hooks.slack.com/…` or the `SLACK_API_URL` origin (slack-client.ts).
  */
 import type { Config } from "../config/config.ts";
-import { defaultSlackApiUrl } from "../config/providers.ts";
-import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
-import { SlackClient } from "../destinations/slack/slack-client.ts";
+import { slackClientFromConfig } from "../destinations/slack/configured-client.ts";
+import type { SlackClient } from "../destinations/slack/slack-client.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { Respond } from "./commands.ts";
 
@@ -16,19 +15,14 @@ export interface SlackResponder {
   close(): Promise<void>;
 }
 
+/** The client is built on the first late answer: most services never need one. */
 export function createSlackResponder(config: Config, clock: Clock): SlackResponder {
-  const client = new SlackClient({
-    token: "",
-    apiUrl: config.providers.slack?.apiUrl ?? defaultSlackApiUrl,
-    connectorFactory: createEgressGuard({
-      allowPrivate: config.egress.allowPrivate,
-      allowCidrs: config.egress.allowCidrs,
-    }),
-    maxRetryAfterMs: config.queue.maxRetryAfterMs,
-    clock,
-  });
+  let client: SlackClient | undefined;
   return {
-    respond: (responseUrl, message) => client.respond(responseUrl, message),
-    close: () => client.close(),
+    respond: (responseUrl, message) => {
+      client ??= slackClientFromConfig(config, clock, "");
+      return client.respond(responseUrl, message);
+    },
+    close: async () => client?.close(),
   };
 }
