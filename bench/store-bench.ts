@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { openSqliteStores } from "../src/adapters/sqlite/stores.ts";
 import type { ZenEvent } from "../src/domain/event.ts";
-import { deliveryIdempotencyKey, intakeDedupeKey } from "../src/domain/idempotency.ts";
+import { deliveryIdempotencyKey } from "../src/domain/idempotency.ts";
 import type { Submission } from "../src/ports/queue.ts";
 
 function envInt(name: string, fallback: number): number {
@@ -52,7 +52,6 @@ function submission(now: number): Submission {
   };
   return {
     event,
-    dedupeKey: intakeDedupeKey(tenant, source, id),
     dedupeTtlMs: 24 * 3_600_000,
     deliveries: destinations.map((destination) => ({
       destination,

@@ -16,7 +16,7 @@ import type { ApprovalPolicyConfig, Config } from "../config/config.ts";
 import type { SlackMessage } from "../destinations/slack/slack-api.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
-import { deliveryIdempotencyKey, intakeDedupeKey } from "../domain/idempotency.ts";
+import { deliveryIdempotencyKey } from "../domain/idempotency.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ApprovalStore } from "../ports/approval-store.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
@@ -349,7 +349,6 @@ export class Approvals implements BlockActionsHandler {
   private async enqueue(event: ZenEvent, dedupeId: string, destinations: readonly string[]): Promise<void> {
     const submission: Submission = {
       event,
-      dedupeKey: intakeDedupeKey(event.tenant, approvalsSourceId, dedupeId),
       identity: { source: approvalsSourceId, id: dedupeId },
       dedupeTtlMs: this.options.config.intake.idempotencyTtlMs,
       deliveries: destinations.map((destination) => ({

@@ -11,7 +11,7 @@ import { DestinationRegistry } from "../destinations/registry.ts";
 import { genericRetryPolicy } from "../domain/backoff.ts";
 import { DeferredError, RetryAfterError, RetryableError } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
-import { deliveryIdempotencyKey, intakeDedupeKey } from "../domain/idempotency.ts";
+import { deliveryIdempotencyKey } from "../domain/idempotency.ts";
 import { createLogger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { type Clock, FakeClock, systemClock } from "../ports/clock.ts";
@@ -117,7 +117,6 @@ async function enqueue(h: Harness, eventId = "evt-1", destination = hook): Promi
   const e = event(eventId, h.clock.now());
   const result = await h.queue.enqueue({
     event: e,
-    dedupeKey: intakeDedupeKey(tenant, source, eventId),
     dedupeTtlMs: 3_600_000,
     deliveries: [{ destination, idempotencyKey: deliveryIdempotencyKey(tenant, destination, eventId) }],
   });

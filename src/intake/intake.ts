@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { Config, RateLimitConfig, SourceConfig, TenantConfig } from "../config/config.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
-import { bodyEventId, deliveryIdempotencyKey, intakeDedupeKey } from "../domain/idempotency.ts";
+import { bodyEventId, deliveryIdempotencyKey } from "../domain/idempotency.ts";
 import { matchRoutes } from "../domain/route-match.ts";
 import type { IntegrationRegistry } from "../integrations/registry.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -311,10 +311,6 @@ export class Intake {
     ];
     const result = await this.deps.queue.enqueue({
       event,
-      // Computed on demand: the SQLite queue dedupes on the event's identity index and never reads it.
-      get dedupeKey() {
-        return intakeDedupeKey(tenant.id, config.id, eventId);
-      },
       dedupeTtlMs: this.deps.config.intake.idempotencyTtlMs,
       deliveries: match.destinations.map((destination) => ({
         destination,

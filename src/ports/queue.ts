@@ -26,16 +26,11 @@ export interface DeliverySpec {
 export interface Submission {
   readonly event: ZenEvent;
   /**
-   * `intakeDedupeKey(tenant, source, id)` of the submission's identity (`identity`, else the event's own
-   * source and id); a second submission with a live key is a duplicate. Always derived that way, so an
-   * adapter may dedupe on the identity instead (the SQLite adapter does: its event index is the dedupe
-   * index).
-   */
-  readonly dedupeKey: string;
-  /**
-   * The (source, id) the submission is deduplicated and stored under when it is not the event's own:
-   * a feature re-submitting an event it already holds (an approval sending the original event on to its
-   * `then` destinations) names its own, or the intake's key would make it a duplicate.
+   * The (source, id) the submission is deduplicated and stored under when it is not the event's own
+   * (tenant, source, id): a feature re-submitting an event it already holds (an approval sending the
+   * original event on to its `then` destinations) names its own, or the intake's would make it a
+   * duplicate. A second submission of a live identity is a duplicate; adapters key on it as they like
+   * (SQLite: its events index; memory: `intakeDedupeKey` of it).
    */
   readonly identity?: { readonly source: string; readonly id: string };
   readonly dedupeTtlMs: number;

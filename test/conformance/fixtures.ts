@@ -1,6 +1,6 @@
 /** Builders shared by the conformance suites: events and submissions with realistic keys. */
 import type { ZenEvent } from "../../src/domain/event.ts";
-import { deliveryIdempotencyKey, intakeDedupeKey } from "../../src/domain/idempotency.ts";
+import { deliveryIdempotencyKey } from "../../src/domain/idempotency.ts";
 import type { Submission } from "../../src/ports/queue.ts";
 import type { TrailEntry } from "../../src/ports/trail.ts";
 
@@ -36,7 +36,6 @@ export function makeSubmission(spec: SubmissionSpec, receivedAtMs: number): Subm
   const event = makeEvent(spec, receivedAtMs);
   return {
     event,
-    dedupeKey: intakeDedupeKey(event.tenant, event.source, event.id),
     dedupeTtlMs: spec.dedupeTtlMs ?? defaultDedupeTtlMs,
     deliveries: (spec.destinations ?? ["hook"]).map((destination) => ({
       destination,

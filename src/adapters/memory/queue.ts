@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { DeliveryReason } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
+import { intakeDedupeKey } from "../../domain/idempotency.ts";
 import { type Clock, systemClock } from "../../ports/clock.ts";
 import type {
   DeadLetterOptions,
@@ -92,13 +93,18 @@ export class MemoryQueue implements Queue {
 
   async enqueue(submission: Submission): Promise<EnqueueResult> {
     const now = this.clock.now();
-    const expiresAt = this.dedupe.get(submission.dedupeKey);
+    const { event, identity } = submission;
+    const dedupeKey = intakeDedupeKey(
+      event.tenant,
+      identity?.source ?? event.source,
+      identity?.id ?? event.id,
+    );
+    const expiresAt = this.dedupe.get(dedupeKey);
     if (expiresAt !== undefined && expiresAt > now) return { status: "duplicate" };
     // Serialize before touching any state: an event that cannot be stored leaves no trace.
     const body = JSON.stringify(submission.event);
     const keepUntil = now + submission.dedupeTtlMs;
-    const { event } = submission;
-    this.dedupe.set(submission.dedupeKey, keepUntil);
+    this.dedupe.set(dedupeKey, keepUntil);
     const eventRow = ++this.lastEventRow;
     this.events.set(eventRow, {
       tenant: event.tenant,

@@ -276,9 +276,8 @@ export class SqliteQueue implements Queue {
     const now = this.clock.now();
     const keepUntil = now + submission.dedupeTtlMs;
     const { event } = submission;
-    // The dedupe key is the submission's identity (tenant, source, id), which `submission.dedupeKey` is
-    // derived from (src/ports/queue.ts): looked up in `events_identity`, the index the event row goes
-    // into anyway. Check and insert run in one write of the single writer, so nothing slips between.
+    // The dedupe key is the submission's identity (tenant, source, id) (src/ports/queue.ts): looked up
+    // in `events_identity`, the index the event row goes into anyway. Check and insert run in one write of the single writer, so nothing slips between.
     const source = submission.identity?.source ?? event.source;
     const id = submission.identity?.id ?? event.id;
     if (this.sql.liveDedupe.get(event.tenant, id, source, now) !== undefined) {

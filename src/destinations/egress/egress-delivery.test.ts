@@ -16,7 +16,7 @@ import { DeliveryWorker } from "../../delivery/worker.ts";
 import { genericRetryPolicy } from "../../domain/backoff.ts";
 import { PermanentError } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
-import { deliveryIdempotencyKey, intakeDedupeKey } from "../../domain/idempotency.ts";
+import { deliveryIdempotencyKey } from "../../domain/idempotency.ts";
 import { createLogger } from "../../observability/logger.ts";
 import { Metrics } from "../../observability/metrics.ts";
 import { FakeClock } from "../../ports/clock.ts";
@@ -188,7 +188,6 @@ describe("the worker dead-letters a refused destination", () => {
       });
       await queue.enqueue({
         event,
-        dedupeKey: intakeDedupeKey(tenant, event.source, event.id),
         dedupeTtlMs: 3_600_000,
         deliveries: [{ destination: hook, idempotencyKey: deliveryIdempotencyKey(tenant, hook, event.id) }],
       });
