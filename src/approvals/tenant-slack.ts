@@ -17,25 +17,13 @@ export interface TenantSlackClients {
   close(): Promise<void>;
 }
 
-/** Builds one tenant's client from its bot token. */
-export type SlackClientFactory = (tenant: string, botToken: string) => SlackApi;
-
-/** The real client: `SlackClient` on `SLACK_API_URL`, sockets through the egress guard. */
-export function realSlackClientFactory(config: Config, clock: Clock): SlackClientFactory {
-  return (_tenant, botToken) => slackClientFromConfig(config, clock, botToken);
-}
-
 /** Clients for every tenant with an approvals policy and a bot token. */
-export function tenantSlackClients(
-  config: Config,
-  clock: Clock,
-  create: SlackClientFactory = realSlackClientFactory(config, clock),
-): TenantSlackClients {
+export function tenantSlackClients(config: Config, clock: Clock): TenantSlackClients {
   const clients = new Map<string, SlackApi>();
   for (const tenant of config.tenants.values()) {
     const botToken = tenant.providers.slack?.botToken;
     if (!tenant.approvals || botToken === undefined) continue;
-    clients.set(tenant.id, create(tenant.id, botToken));
+    clients.set(tenant.id, slackClientFromConfig(config, clock, botToken));
   }
   return {
     forTenant: (tenant) => clients.get(tenant),

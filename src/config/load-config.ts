@@ -17,7 +17,7 @@ import { type Env, parseEnv } from "./env-schema.ts";
 import { topLevelSchema } from "./file-schema.ts";
 import { deepFreeze } from "./frozen.ts";
 import { Problems } from "./problems.ts";
-import { parseProviders, slackApiUrlOf } from "./providers.ts";
+import { defaultSlackApiUrl, parseProviders } from "./providers.ts";
 import { readConfigFile } from "./read-config-file.ts";
 import { type ReadFile, readFileUtf8 } from "./read-file.ts";
 import { parseTuning } from "./tuning.ts";
@@ -67,7 +67,8 @@ export function loadConfig(input: LoadConfigInput): Config {
     leaseMs: tuning.leaseMs,
     envConnections: envConnections(env, providers),
     slack: {
-      apiUrl: providers.slack?.apiUrl ?? slackApiUrlOf(env),
+      // A valid SLACK_API_URL alone makes `providers.slack`, so absent means the default.
+      apiUrl: providers.slack?.apiUrl ?? defaultSlackApiUrl,
       ...(providers.slack?.botToken !== undefined && { botToken: providers.slack.botToken }),
     },
     ...(providers.zenBack && { zenBack: providers.zenBack }),

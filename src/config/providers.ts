@@ -44,16 +44,6 @@ const slackApiUrl: Parser<string> = (raw) => {
   return { ok: true, value: href.endsWith("/") ? href : `${href}/` };
 };
 
-/**
- * `SLACK_API_URL` normalized, default `defaultSlackApiUrl`, whether or not a Slack token is set (a
- * Slack destination with its own token uses it too). A bad value is recorded by `parseProviders`;
- * here it falls back to the default.
- */
-export function slackApiUrlOf(env: Env): string {
-  const parsed = env.SLACK_API_URL?.trim() ? slackApiUrl(env.SLACK_API_URL.trim()) : undefined;
-  return parsed?.ok ? parsed.value : defaultSlackApiUrl;
-}
-
 function parseSlack(env: Env, problems: Problems): SlackProviderConfig | undefined {
   const apiUrl = envValue(env, "SLACK_API_URL", slackApiUrl, problems);
   const botToken = envSecret(env, "SLACK_BOT_TOKEN", problems);

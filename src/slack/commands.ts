@@ -107,7 +107,9 @@ export class ZenCommands {
     const deadline = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), deadlineMs);
     });
-    const first = await Promise.race([work.catch((err: unknown) => this.failed(err, fields)), deadline]);
+    // A failure becomes the error reply (logged once), whether it comes before or after the deadline.
+    const settled = work.catch((err: unknown) => this.failed(err, fields));
+    const first = await Promise.race([settled, deadline]);
     clearTimeout(timer);
     if (first !== "late") {
       this.deps.logger.info(fields, "slack command answered");
@@ -115,7 +117,6 @@ export class ZenCommands {
     }
     const { respond } = this.deps;
     if (!respond || command.responseUrl === undefined) {
-      work.catch(() => undefined);
       this.deps.logger.warn(
         { ...fields, deadlineMs },
         "slack command too slow and no response_url to answer on",
@@ -123,8 +124,7 @@ export class ZenCommands {
       return ephemeral("That took too long to answer; please try again in a moment.");
     }
     const responseUrl = command.responseUrl;
-    const followUp = work
-      .catch((err: unknown) => this.failed(err, fields))
+    const followUp = settled
       .then((reply) => respond(responseUrl, { text: reply.text, responseType: "ephemeral" }))
       .then(
         () => this.deps.logger.info(fields, "slack command answered on response_url"),

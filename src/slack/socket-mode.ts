@@ -19,6 +19,7 @@
 import { LogLevel, type Logger as SlackLogger, SocketModeClient } from "@slack/socket-mode";
 import { slackSourceId } from "../config/compile-slack.ts";
 import type { Config, RetryPolicy, TenantConfig } from "../config/config.ts";
+import { defaultSlackApiUrl } from "../config/providers.ts";
 import { computeBackoffMs } from "../domain/backoff.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { Intake } from "../intake/intake.ts";
@@ -91,7 +92,7 @@ export class SlackSocketMode {
 
   /** Opens a connection per tenant with an app token, in the background (never blocks startup). */
   start(): void {
-    const apiUrl = this.deps.config.providers.slack?.apiUrl ?? "https://slack.com/api/";
+    const apiUrl = this.deps.config.providers.slack?.apiUrl ?? defaultSlackApiUrl;
     for (const tenant of this.deps.config.tenants.values()) {
       const appToken = tenant.providers.slack?.appToken;
       if (appToken === undefined || !tenant.sources.has(slackSourceId)) continue;

@@ -358,15 +358,6 @@ export class SlackClient implements SlackApi {
         maxRetryAfterMs: this.maxRetryAfterMs,
       });
       if (known.reason !== "unknown") return known;
-      if (snippet === "used_url" || snippet === "expired_url" || snippet === "no_service") {
-        return new PermanentError(
-          "not_found",
-          `slack: ${snippet} (response_url, HTTP ${response.statusCode})`,
-          {
-            statusCode: response.statusCode,
-          },
-        );
-      }
     }
     if (response.statusCode === 429 || response.statusCode >= 500) {
       return slackFailure({

@@ -63,6 +63,10 @@ export const slackErrorClasses: Readonly<Record<string, SlackErrorClass>> = Obje
   users_not_found: permanent("not_found"),
   no_such_subteam: permanent("not_found"),
   unknown_method: permanent("not_found"),
+  // a response_url that is spent (5 posts), expired (30 min) or unknown
+  used_url: permanent("not_found"),
+  expired_url: permanent("not_found"),
+  no_service: permanent("not_found"),
   // the payload: the same message fails the same way every time
   invalid_blocks: permanent("validation_failed"),
   invalid_blocks_format: permanent("validation_failed"),
