@@ -52,9 +52,21 @@ export function deliveryBucket(config: Config, tenantId: string, destination: De
   const tenant = config.tenants.get(tenantId);
   const own: RateLimitConfig | undefined = tenant?.destinations.get(destination.id)?.rateLimit;
   if (own) return { key: `delivery:${tenantId}:dest:${destination.id}`, policy: own };
-  const policy = tenant?.rateLimit ?? config.guards.rateLimit;
-  if (destination.type === "webhook") return { key: `delivery:${tenantId}:dest:${destination.id}`, policy };
-  return { key: `delivery:${tenantId}:${destination.type}`, policy };
+  if (destination.type === "webhook") {
+    const policy = tenant?.rateLimit ?? config.guards.rateLimit;
+    return { key: `delivery:${tenantId}:dest:${destination.id}`, policy };
+  }
+  return providerBucket(config, tenantId, destination.type);
+}
+
+/**
+ * The tenant's shared bucket for a provider (`delivery:<tenant>:<type>`, the tenant's `rateLimit` or
+ * the default): every destination of that type without its own limit, and the ticket APIs, draw
+ * from it, so together they stay under the provider's limit.
+ */
+export function providerBucket(config: Config, tenantId: string, type: string): BucketChoice {
+  const policy = config.tenants.get(tenantId)?.rateLimit ?? config.guards.rateLimit;
+  return { key: `delivery:${tenantId}:${type}`, policy };
 }
 
 export class DeliveryGuards {

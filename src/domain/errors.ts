@@ -83,6 +83,11 @@ export class ZenError extends Error {
   }
 }
 
+/** A `Retry-After` header for a wait of `ms`: whole seconds, rounded up, at least 1. */
+export function retryAfterHeader(ms: number): { "retry-after": string } {
+  return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
+}
+
 /** An error answered to an HTTP caller as `{"error":{"code","message"}}` with the code's status. */
 export class HttpError extends ZenError {
   readonly status: number;

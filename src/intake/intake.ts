@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Config, RateLimitConfig, SourceConfig, TenantConfig } from "../config/config.ts";
-import { HttpError } from "../domain/errors.ts";
+import { HttpError, retryAfterHeader } from "../domain/errors.ts";
 import type { ZenEvent } from "../domain/event.ts";
 import { bodyEventId, deliveryIdempotencyKey } from "../domain/idempotency.ts";
 import { matchRoutes } from "../domain/route-match.ts";
@@ -155,7 +155,7 @@ export class Intake {
       const verified = source.verifier.verify({ headers: request.headers, rawBody, url: request.url, nowMs });
       const data = parseBody(type, rawBody);
       if (verified.signature !== "") {
-        const nonceKey = `nonce:${source.tenant.id}:${source.config.id}:${sha256(verified.signature)}`;
+        const nonceKey = replayNonceKey(source, verified.signature);
         // Claimed atomically before anything acts on the request: two copies racing, one wins.
         if (!(await this.deps.keys.claim(nonceKey, source.nonceTtlMs))) {
           throw new HttpError("replayed", "this exact signed request was already received");
@@ -180,10 +180,7 @@ export class Intake {
     } catch (err) {
       const code = err instanceof HttpError ? err.code : "internal_error";
       this.deps.metrics.intakeRequests.inc({ ...labels, outcome: code });
-      if (err instanceof HttpError && err.status === 401) {
-        this.deps.metrics.verificationFailures.inc({ ...labels, reason: code });
-      }
-      if (err instanceof HttpError && err.code === "replayed") {
+      if (err instanceof HttpError && (err.status === 401 || err.code === "replayed")) {
         this.deps.metrics.verificationFailures.inc({ ...labels, reason: code });
       }
       this.deps.integrations?.recordIntake(tenant.id, config.id, false, code);
@@ -236,7 +233,7 @@ export class Intake {
         "rate_limited",
         "too many requests for this source; retry after the Retry-After delay",
         {
-          headers: { "retry-after": String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) },
+          headers: retryAfterHeader(taken.retryAfterMs),
         },
       );
     }
@@ -277,7 +274,7 @@ export class Intake {
     // Requests with a provider id skip it: a legitimate redelivery must be answered "duplicate".
     let nonceKey: string | undefined;
     if (providerId === undefined && verified.signature !== "") {
-      nonceKey = `nonce:${tenant.id}:${config.id}:${sha256(verified.signature)}`;
+      nonceKey = replayNonceKey(source, verified.signature);
       if ((await this.deps.keys.get(nonceKey)) !== undefined) {
         throw new HttpError("replayed", "this exact signed request was already received");
       }
@@ -384,6 +381,11 @@ const refuseHttp: Verifier = {
  * on `event_id` like every Slack event.
  */
 const authenticatedConnection: Verifier = { verify: (): Verified => ({ signature: "" }) };
+
+/** The replay-guard key of a signed request: the same signature twice is the same request. */
+function replayNonceKey(source: CompiledSource, signature: string): string {
+  return `nonce:${source.tenant.id}:${source.config.id}:${sha256(signature)}`;
+}
 
 function sourceKey(tenant: string, source: string): string {
   return `${tenant}\u0000${source}`;

@@ -108,7 +108,7 @@ export function intakeHandler(intake: Intake, metrics: Metrics): IntakeHandler {
  * The intake rate limit as an `onRequest` hook. Callback style, and no promise at all for the common
  * source without a limit: an async hook costs a promise and a microtask hop on every request.
  */
-function rateLimitHook(
+export function rateLimitHook(
   intake: Intake,
   ids: (request: FastifyRequest) => readonly [tenant: string, source: string],
 ): onRequestHookHandler {

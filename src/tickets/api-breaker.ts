@@ -4,7 +4,7 @@
  * a fast 503 with `Retry-After` instead of piling more calls onto a struggling provider.
  */
 import type { BreakerKey, CircuitBreakers } from "../delivery/circuit-breakers.ts";
-import { type DeliveryReason, HttpError } from "../domain/errors.ts";
+import { type DeliveryReason, HttpError, retryAfterHeader } from "../domain/errors.ts";
 
 /** Runs `call` if the breaker admits it and tells the breaker how it went (provider errors carry a `reason`). */
 export async function throughBreaker<T>(
@@ -20,7 +20,7 @@ export async function throughBreaker<T>(
       "provider_unavailable",
       `${provider} keeps failing; calls are paused by its circuit breaker`,
       {
-        headers: { "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) },
+        headers: retryAfterHeader(decision.retryAfterMs),
       },
     );
   }

@@ -32,9 +32,9 @@ import { jiraSourceId } from "../config/compile-env-defaults.ts";
 import { toAdf } from "../destinations/jira/adf.ts";
 import { JiraClient, type JiraIssueFields, jiraEgressPolicy } from "../destinations/jira/jira-client.ts";
 import { isDeliveryFailure } from "../domain/classify.ts";
-import { HttpError, RetryAfterError } from "../domain/errors.ts";
+import { HttpError, RetryAfterError, retryAfterHeader } from "../domain/errors.ts";
 import type { Intake } from "../intake/intake.ts";
-import { intakeHandler } from "../intake/webhook-routes.ts";
+import { intakeHandler, rateLimitHook } from "../intake/webhook-routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
 import {
@@ -156,16 +156,13 @@ export function jiraHttpError(err: unknown): unknown {
     case "timeout":
     case "network_error":
     case "unknown": {
-      const seconds =
+      const headers =
         err instanceof RetryAfterError
-          ? Math.max(1, Math.ceil(err.retryAfterMs / 1000))
+          ? retryAfterHeader(err.retryAfterMs)
           : err.reason === "rate_limited"
-            ? fallbackRetryAfterSeconds
+            ? retryAfterHeader(fallbackRetryAfterSeconds * 1000)
             : undefined;
-      return new HttpError("provider_unavailable", err.message, {
-        cause: err,
-        ...(seconds !== undefined && { headers: { "retry-after": String(seconds) } }),
-      });
+      return new HttpError("provider_unavailable", err.message, { cause: err, ...(headers && { headers }) });
     }
     default:
       return new HttpError("provider_error", err.message, { cause: err });
@@ -180,7 +177,7 @@ export async function jiraRoutes(app: FastifyInstance, options: JiraRoutesOption
     app.post(
       "/jira/webhook",
       // Runs before the body is read: a flood is refused before any work is done.
-      { onRequest: async () => intake.admitRate(defaultTicketTenant, jiraSourceId) },
+      { onRequest: rateLimitHook(intake, () => [defaultTicketTenant, jiraSourceId]) },
       (request, reply) => {
         if (!intake.source(defaultTicketTenant, jiraSourceId)) {
           throw new HttpError(

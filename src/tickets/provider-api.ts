@@ -9,10 +9,11 @@
 import type { FastifyRequest } from "fastify";
 import type { Config, TenantConfig } from "../config/config.ts";
 import { breakerKey, type CircuitBreakers } from "../delivery/circuit-breakers.ts";
+import { providerBucket } from "../delivery/guards.ts";
 import { attemptSignal } from "../destinations/attempt-signal.ts";
 import { createEgressGuard } from "../destinations/egress/egress-guard.ts";
 import type { ConnectorFactory } from "../destinations/webhook/egress-policy.ts";
-import { HttpError } from "../domain/errors.ts";
+import { HttpError, retryAfterHeader } from "../domain/errors.ts";
 import { bearerChecker } from "../http/bearer-auth.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { KeyStore } from "../ports/key-store.ts";
@@ -174,15 +175,13 @@ export class ProviderApi<Connection, Client extends { close(): Promise<void> }> 
   private async admit(tenantId: string): Promise<void> {
     const { rateLimits, config, provider, displayName } = this.options;
     if (!rateLimits) return;
-    const policy = config.tenants.get(tenantId)?.rateLimit ?? config.guards.rateLimit;
-    const taken = await rateLimits.take(`delivery:${tenantId}:${provider}`, policy);
+    const bucket = providerBucket(config, tenantId, provider);
+    const taken = await rateLimits.take(bucket.key, bucket.policy);
     if (!taken.granted) {
       throw new HttpError(
         "rate_limited",
         `tenant ${tenantId} is over its ${displayName} rate limit; retry later`,
-        {
-          headers: { "retry-after": String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) },
-        },
+        { headers: retryAfterHeader(taken.retryAfterMs) },
       );
     }
   }

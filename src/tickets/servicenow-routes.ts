@@ -36,7 +36,7 @@ import {
   serviceNowEgressPolicy,
 } from "../destinations/servicenow/servicenow-client.ts";
 import { isDeliveryFailure } from "../domain/classify.ts";
-import { HttpError, RetryAfterError } from "../domain/errors.ts";
+import { HttpError, RetryAfterError, retryAfterHeader } from "../domain/errors.ts";
 import { withIdempotencyKey } from "./idempotency-key.ts";
 import {
   defaultTicketTenant,
@@ -229,10 +229,7 @@ function sysIdParam(request: FastifyRequest): string {
 export function providerHttpError(err: unknown, recordCall: boolean): unknown {
   // Anything else (our own HttpError, a bug) passes through unchanged.
   if (!isDeliveryFailure(err)) return err;
-  const retryAfter =
-    err instanceof RetryAfterError
-      ? { "retry-after": String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))) }
-      : undefined;
+  const retryAfter = err instanceof RetryAfterError ? retryAfterHeader(err.retryAfterMs) : undefined;
   switch (err.reason) {
     case "not_found":
       return recordCall
