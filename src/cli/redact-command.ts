@@ -74,6 +74,10 @@ export function dryRunRedaction(
       return { output: layer2.text, report };
     }
     report.push(`the input is not valid ${format.toUpperCase()}: redacted as text (layer 2 only)`);
+    // explainRedaction already ran the text layer on the input: report that result.
+    const text = explained.text;
+    report.push(...describeLayer("layer 2 (text)", text.counts, text.findings, input));
+    return { output: text.output, report };
   }
   const findings: RedactionFinding[] = [];
   const result = redactText(input, policy, { findings });

@@ -7,7 +7,13 @@
 import type { Severity } from "../domain/event.ts";
 import type { Connections, TenantProviderName } from "./compile-context.ts";
 import type { FieldMatch, TenantConfig, TicketIdentityConfig } from "./config.ts";
-import { compilePredicateField, eventFieldHelp, normalizeEventField, severities } from "./event-fields.ts";
+import {
+  compilePredicateField,
+  eventFieldHelp,
+  isSeverity,
+  normalizeEventField,
+  severities,
+} from "./event-fields.ts";
 import type { FieldPath, Problems } from "./problems.ts";
 import { quote } from "./values.ts";
 
@@ -69,7 +75,7 @@ export function mergeBySeverity<T>(
 ): Record<string, T> {
   const merged: Record<string, T> = { ...defaults };
   for (const [key, value] of Object.entries(raw ?? {})) {
-    if ((severities as readonly string[]).includes(key)) merged[key] = value;
+    if (isSeverity(key)) merged[key] = value;
     else problems.at([...path, key], `unknown severity; use ${severities.join(", ")}`);
   }
   return merged;

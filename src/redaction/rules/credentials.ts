@@ -6,6 +6,7 @@
  */
 import { AT, BLANK, COLON, DASH, EQUALS, SEMICOLON } from "../features.ts";
 import { isPlaceholder, placeholders } from "../kinds.ts";
+import { isNameChar } from "../learned-namespaces.ts";
 import { plainLineEnd } from "../line-end.ts";
 import type { Matches } from "../matches.ts";
 import type { RuleEnv, StringRule } from "../rule.ts";
@@ -368,11 +369,6 @@ export const connectionStringRule: StringRule = {
   },
 };
 
-/** A character that may precede a flag's dash inside a word (`a-b`, `x--y`): no flag starts there. */
-function isOptionWordChar(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45;
-}
-
 /**
  * Where a command-line option may start: a `-` at the start or after a character other than a
  * letter, digit, `_` or `-` (what the patterns' `(?<![A-Za-z0-9_-])` says). Collected once per text,
@@ -381,7 +377,8 @@ function isOptionWordChar(c: number): boolean {
 function optionStarts(text: string, into: number[]): number[] {
   into.length = 0;
   for (let i = text.indexOf("-"); i !== -1; i = text.indexOf("-", i + 1)) {
-    if (i === 0 || !isOptionWordChar(text.charCodeAt(i - 1))) into.push(i);
+    // A dash inside a word (`a-b`, `x--y`) starts no flag.
+    if (i === 0 || !isNameChar(text.charCodeAt(i - 1))) into.push(i);
   }
   return into;
 }
