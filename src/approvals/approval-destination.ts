@@ -130,7 +130,7 @@ export class ApprovalDestination implements Destination {
     if (this.config.request === undefined) {
       const data = event.data as { approvalId?: unknown } | null;
       const id = typeof data === "object" && data !== null ? data.approvalId : undefined;
-      const approval = typeof id === "string" ? await store.get(id) : undefined;
+      const approval = typeof id === "string" ? await store.find(id) : undefined;
       if (!approval || approval.tenant !== this.tenant) {
         throw new PermanentError("not_found", "the approval this request should post no longer exists");
       }

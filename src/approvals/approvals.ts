@@ -181,7 +181,7 @@ export class Approvals implements BlockActionsHandler {
       this.options.telemetry.refused(tenant, "-", userId, "unknown_approval");
       return ephemeral("That button does not belong to an approval request zen knows.");
     }
-    let current = await this.options.store.get(id);
+    let current = await this.options.store.find(id);
     if (!current || current.tenant !== tenant) {
       this.options.telemetry.refused(tenant, id, userId, "unknown_approval");
       return ephemeral("This approval request is unknown in this workspace. Nothing changed.");
@@ -230,7 +230,7 @@ export class Approvals implements BlockActionsHandler {
       const updated = await this.options.store.transition(id, current.version, verdict.next, entry);
       if (!updated) {
         // Someone else decided in between: decide again on what they left.
-        const reread = await this.options.store.get(id);
+        const reread = await this.options.store.find(id);
         if (!reread) return ephemeral("This approval request is gone. Nothing changed.");
         current = reread;
         continue;

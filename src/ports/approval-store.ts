@@ -35,7 +35,10 @@ export interface ApprovalPage {
 export interface ApprovalStore {
   /** Stores `approval` unless one with its id exists; answers the stored one either way. */
   create(approval: Approval): Promise<{ readonly created: boolean; readonly approval: Approval }>;
+  /** The approval with its audit list (the admin API). */
   get(id: string): Promise<ApprovalWithAudit | undefined>;
+  /** The approval without its audit list: what deciding a click or posting a request needs. */
+  find(id: string): Promise<Approval | undefined>;
   /**
    * @throws HttpError `invalid_request` for a cursor this store did not issue.
    */

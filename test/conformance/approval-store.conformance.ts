@@ -77,6 +77,14 @@ export function approvalStoreConformance(name: string, make: ApprovalStoreFactor
       assert.equal(await store.get(approvalId(2)), undefined);
     });
 
+    it("find answers the approval without its audit list", async () => {
+      await store.create(sampleApproval(1));
+      const { audit, ...withoutAudit } = (await store.get(approvalId(1))) ?? { audit: [] };
+      assert.deepEqual(audit, []);
+      assert.deepEqual(await store.find(approvalId(1)), withoutAudit);
+      assert.equal(await store.find(approvalId(2)), undefined);
+    });
+
     it("round-trips every field, including the event and the origin", async () => {
       const approval = sampleApproval(3, {
         details: "pod crashloop",

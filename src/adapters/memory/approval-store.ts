@@ -30,6 +30,11 @@ export class MemoryApprovalStore implements ApprovalStore {
     return row ? structuredClone({ ...row.approval, audit: row.audit }) : undefined;
   }
 
+  async find(id: string): Promise<Approval | undefined> {
+    const row = this.rows.get(id);
+    return row ? structuredClone(row.approval) : undefined;
+  }
+
   async list(filter: ApprovalFilter, page: { limit: number; cursor?: string }): Promise<ApprovalPage> {
     const after = page.cursor === undefined ? undefined : decodeApprovalCursor(page.cursor);
     const matching = [...this.rows.values()]

@@ -166,6 +166,11 @@ export class SqliteApprovalStore implements ApprovalStore {
     return read();
   }
 
+  async find(id: string): Promise<Approval | undefined> {
+    const row = this.sql.get.get(id);
+    return row ? toApproval(row) : undefined;
+  }
+
   async list(filter: ApprovalFilter, page: { limit: number; cursor?: string }): Promise<ApprovalPage> {
     const after = page.cursor === undefined ? undefined : decodeApprovalCursor(page.cursor);
     const rows = this.sql.list.all({
