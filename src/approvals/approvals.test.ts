@@ -8,6 +8,7 @@ import { Registry } from "prom-client";
 import { MemoryApprovalStore } from "../adapters/memory/approval-store.ts";
 import { MemoryQueue } from "../adapters/memory/queue.ts";
 import { loadYaml } from "../config/testing.ts";
+import { escapeSlack } from "../destinations/slack/escape.ts";
 import type {
   PostedMessage,
   PostMessageArgs,
@@ -23,7 +24,7 @@ import type { EnqueueResult, Submission } from "../ports/queue.ts";
 import type { BlockActionsPayload } from "../slack/interactions.ts";
 import { ApprovalTelemetry } from "./approval-telemetry.ts";
 import { Approvals } from "./approvals.ts";
-import { escapeSlack, outcomeMessage, requestMessage } from "./request-message.ts";
+import { outcomeMessage, requestMessage } from "./request-message.ts";
 
 class RecordingSlack implements SlackApi {
   readonly updates: UpdateMessageArgs[] = [];

@@ -4,6 +4,7 @@
  * outcome that replaces it (no buttons). Text from requests (summary, details, requester) is escaped
  * for mrkdwn so it cannot forge mentions or links.
  */
+import { escapeSlack } from "../destinations/slack/escape.ts";
 import type { SlackBlock, SlackMessage } from "../destinations/slack/slack-api.ts";
 import type { Approval, Vote } from "./approval.ts";
 
@@ -14,11 +15,6 @@ export const rejectActionId = `${approvalActionPrefix}reject`;
 
 /** Block Kit limits we stay under (providers.md §1.7). */
 const limits = { headerChars: 150, sectionChars: 3000 } as const;
-
-/** Escapes `&`, `<`, `>` as Slack requires in mrkdwn and plain text. */
-export function escapeSlack(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -12,8 +12,10 @@
  * pass through the tenant's redaction policy: DLQ errors quote provider answers, which may hold
  * anything.
  */
+
 import type { TenantConfig } from "../config/config.ts";
 import type { BreakerSnapshot } from "../delivery/circuit-breakers.ts";
+import { escapeSlack } from "../destinations/slack/escape.ts";
 import type { ResponseMessage } from "../destinations/slack/slack-api.ts";
 import { HttpError } from "../domain/errors.ts";
 import type { IntegrationRegistry } from "../integrations/registry.ts";
@@ -257,5 +259,5 @@ function cut(text: string): string {
 
 /** Slack mrkdwn control characters (its docs: escape `&`, `<`, `>`); backticks would break code spans. */
 function mrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "'");
+  return escapeSlack(text).replaceAll("`", "'");
 }

@@ -3,8 +3,10 @@
  * `default`, `date`, …). Each one is pure, charges what it builds to the render's memory limit, and
  * takes odd input in its stride (a missing value renders as empty, or `null` for `json`).
  */
+
 import type { Context } from "liquidjs";
 import { toValue } from "liquidjs";
+import { escapeSlack } from "../destinations/slack/escape.ts";
 import type { Severity } from "../domain/event.ts";
 import { normalizeSeverity } from "../domain/severity.ts";
 
@@ -72,7 +74,7 @@ function severityEmoji(this: FilterThis, value: unknown): string {
 function slackEscape(this: FilterThis, value: unknown): string {
   const text = textOf(value);
   this.context.memoryLimit.use(text.length);
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return escapeSlack(text);
 }
 
 /** `{{ event.resource | resource_text }}`: `Pod prod/api-7` (`Kind name` without a namespace); "" for none. */
