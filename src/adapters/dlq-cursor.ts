@@ -3,7 +3,7 @@
  * opaque base64url string. Pages are ordered newest first, so entries added while paging do not shift
  * later pages.
  */
-import { HttpError } from "../domain/errors.ts";
+import { decodePageCursor, encodePageCursor } from "../domain/page-cursor.ts";
 
 /** Where a page ended: the last entry's `failed_at` and row id. */
 export interface DlqPosition {
@@ -13,12 +13,11 @@ export interface DlqPosition {
 
 /** The opaque cursor for `position`. */
 export function encodeDlqCursor(position: DlqPosition): string {
-  return Buffer.from(`${position.failedAt}:${position.id}`, "utf8").toString("base64url");
+  return encodePageCursor(position.failedAt, position.id);
 }
 
 /** @throws HttpError `invalid_request` when `cursor` is not one we issued. */
 export function decodeDlqCursor(cursor: string): DlqPosition {
-  const match = /^(\d{1,16}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw new HttpError("invalid_request", "invalid DLQ cursor");
-  return { failedAt: Number(match[1]), id: Number(match[2]) };
+  const { atMs, id } = decodePageCursor(cursor, "\\d{1,16}", "DLQ");
+  return { failedAt: atMs, id: Number(id) };
 }

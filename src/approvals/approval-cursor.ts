@@ -3,7 +3,7 @@
  * the last approval of the previous page, as an opaque base64url string. Pages are newest first, so
  * approvals created while paging do not shift later pages.
  */
-import { HttpError } from "../domain/errors.ts";
+import { decodePageCursor, encodePageCursor } from "../domain/page-cursor.ts";
 
 export interface ApprovalPosition {
   readonly createdAt: number;
@@ -12,14 +12,13 @@ export interface ApprovalPosition {
 
 /** The opaque cursor for `position`. */
 export function encodeApprovalCursor(position: ApprovalPosition): string {
-  return Buffer.from(`${position.createdAt}:${position.id}`, "utf8").toString("base64url");
+  return encodePageCursor(position.createdAt, position.id);
 }
 
 /** @throws HttpError `invalid_request` when `cursor` is not one we issued. */
 export function decodeApprovalCursor(cursor: string): ApprovalPosition {
-  const match = /^(\d{1,16}):(ap_[0-9a-f]{32})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match?.[1] || !match[2]) throw new HttpError("invalid_request", "invalid approvals cursor");
-  return { createdAt: Number(match[1]), id: match[2] };
+  const { atMs, id } = decodePageCursor(cursor, "ap_[0-9a-f]{32}", "approvals");
+  return { createdAt: atMs, id };
 }
 
 /** True when `a` comes after `position` in newest-first order. */
