@@ -144,3 +144,10 @@ export function withState(approval: Approval, next: ApprovalState): Approval {
     version: approval.version + 1,
   };
 }
+
+/** A final decision whose zen-back / `then` deliveries have not been enqueued yet (the sweeper's work). */
+export function needsDispatch(approval: Approval): boolean {
+  return (
+    (approval.status === "approved" || approval.status === "rejected") && approval.dispatchedAt === undefined
+  );
+}

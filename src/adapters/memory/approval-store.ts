@@ -7,7 +7,7 @@ import type {
   PostedRequest,
 } from "../../approvals/approval.ts";
 import { decodeApprovalCursor, encodeApprovalCursor, isAfter } from "../../approvals/approval-cursor.ts";
-import { withState } from "../../approvals/decide.ts";
+import { needsDispatch, withState } from "../../approvals/decide.ts";
 import type { ApprovalFilter, ApprovalPage, ApprovalStore } from "../../ports/approval-store.ts";
 
 interface Row {
@@ -85,13 +85,7 @@ export class MemoryApprovalStore implements ApprovalStore {
   async undispatched(decidedBefore: number, limit: number): Promise<readonly Approval[]> {
     return [...this.rows.values()]
       .map((row) => row.approval)
-      .filter(
-        (a) =>
-          (a.status === "approved" || a.status === "rejected") &&
-          a.dispatchedAt === undefined &&
-          a.decidedAt !== undefined &&
-          a.decidedAt <= decidedBefore,
-      )
+      .filter((a) => needsDispatch(a) && a.decidedAt !== undefined && a.decidedAt <= decidedBefore)
       .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))
       .slice(0, limit)
       .map((a) => structuredClone(a));

@@ -19,7 +19,7 @@ import type {
   PostedRequest,
 } from "../../approvals/approval.ts";
 import { decodeApprovalCursor, encodeApprovalCursor } from "../../approvals/approval-cursor.ts";
-import { withState } from "../../approvals/decide.ts";
+import { needsDispatch, withState } from "../../approvals/decide.ts";
 import type { ApprovalFilter, ApprovalPage, ApprovalStore } from "../../ports/approval-store.ts";
 
 /** File name of the approvals store inside the data dir. */
@@ -271,11 +271,6 @@ export class SqliteApprovalStore implements ApprovalStore {
 }
 
 /** A decision whose deliveries were not marked enqueued yet. */
-function needsDispatch(approval: Approval): boolean {
-  return (
-    (approval.status === "approved" || approval.status === "rejected") && approval.dispatchedAt === undefined
-  );
-}
 
 /** The stored body, with the version column as the truth (the body is rewritten with it anyway). */
 function toApproval(row: ApprovalRow): Approval {
