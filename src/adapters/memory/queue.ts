@@ -3,6 +3,7 @@
  * conformance suite (test/conformance/queue.conformance.ts). Each call mutates state synchronously
  * before it first yields, so calls are atomic with respect to each other. Nothing is durable.
  */
+
 import { randomUUID } from "node:crypto";
 import type { DeliveryReason } from "../../domain/errors.ts";
 import type { ZenEvent } from "../../domain/event.ts";
@@ -27,6 +28,7 @@ import type {
 } from "../../ports/queue.ts";
 import type { TrailEntry } from "../../ports/trail.ts";
 import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
+import { WakeListeners } from "../wake-listeners.ts";
 import { MemoryTrailStore } from "./trail-store.ts";
 
 export interface MemoryQueueOptions {
@@ -76,7 +78,7 @@ export class MemoryQueue implements Queue {
   readonly trail: MemoryTrailStore;
   private readonly clock: Clock;
   private readonly newLeaseToken: () => string;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new WakeListeners();
   private readonly dedupe = new Map<string, number>();
   private readonly events = new Map<number, StoredEvent>();
   private readonly jobs = new Map<number, StoredJob>();
@@ -118,7 +120,7 @@ export class MemoryQueue implements Queue {
       return String(id);
     });
     if (submission.trail) this.trail.appendNow(submission.trail);
-    if (jobIds.length > 0) this.notifyEnqueued();
+    if (jobIds.length > 0) this.listeners.notify();
     return { status: "enqueued", jobIds };
   }
 
@@ -184,7 +186,7 @@ export class MemoryQueue implements Queue {
     stored.state = "ready";
     stored.leaseToken = null;
     stored.dueAt = stored.runAt;
-    this.notifyEnqueued();
+    this.listeners.notify();
     return true;
   }
 
@@ -273,7 +275,7 @@ export class MemoryQueue implements Queue {
       this.dlq.delete(entry.row);
     }
     this.trail.appendNow(entries.map((entry) => replayedTrailEntry(entry, now)));
-    if (entries.length > 0) this.notifyEnqueued();
+    if (entries.length > 0) this.listeners.notify();
     return entries.length;
   }
 
@@ -315,12 +317,7 @@ export class MemoryQueue implements Queue {
   }
 
   onEnqueued(listener: () => void): () => void {
-    // Wrapped so the same function may subscribe twice and each unsubscribe removes one.
-    const entry = () => listener();
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   async ping(): Promise<boolean> {
@@ -443,16 +440,6 @@ export class MemoryQueue implements Queue {
     if ("filter" in target) return this.dlqMatching(target.filter);
     const entry = this.dlqById(target.id);
     return entry ? [entry] : [];
-  }
-
-  private notifyEnqueued(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch {
-        // A wake-up hint must not fail the enqueue that already happened, nor starve other listeners.
-      }
-    }
   }
 }
 

@@ -6,6 +6,7 @@
  * prune are ordered after the writes queued before them, so they never act on a stale picture.
  * Read-only calls (stats, nextWakeAt, DLQ listing, event lookups) query committed state directly.
  */
+
 import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import type { DeliveryReason } from "../../domain/errors.ts";
@@ -29,6 +30,7 @@ import type {
   Submission,
 } from "../../ports/queue.ts";
 import { decodeDlqCursor, encodeDlqCursor } from "../dlq-cursor.ts";
+import { WakeListeners } from "../wake-listeners.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { type DlqRow, type JobRow, jobColumns, parseEvent, parseRowId, toDlqEntry, toJob } from "./rows.ts";
 import { TrailWriter } from "./trail-store.ts";
@@ -70,7 +72,7 @@ export class SqliteQueue implements Queue {
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
   private readonly newLeaseToken: () => string;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new WakeListeners();
   private readonly trail: TrailWriter;
   private readonly sql: ReturnType<typeof prepareStatements>;
 
@@ -84,7 +86,7 @@ export class SqliteQueue implements Queue {
 
   async enqueue(submission: Submission): Promise<EnqueueResult> {
     const result = await this.db.batcher.submit(() => this.enqueueNow(submission));
-    if (result.status === "enqueued" && result.jobIds.length > 0) this.notifyEnqueued();
+    if (result.status === "enqueued" && result.jobIds.length > 0) this.listeners.notify();
     return result;
   }
 
@@ -122,7 +124,7 @@ export class SqliteQueue implements Queue {
     const released = await this.db.batcher.submit(
       () => this.sql.release.run(id, job.leaseToken).changes === 1,
     );
-    if (released) this.notifyEnqueued();
+    if (released) this.listeners.notify();
     return released;
   }
 
@@ -221,7 +223,7 @@ export class SqliteQueue implements Queue {
       this.sql.requeueDlqById.run({ id: params.id, now });
       return this.sql.deleteDlqById.run(params.id).changes;
     });
-    if (replayed > 0) this.notifyEnqueued();
+    if (replayed > 0) this.listeners.notify();
     return replayed;
   }
 
@@ -250,12 +252,7 @@ export class SqliteQueue implements Queue {
   }
 
   onEnqueued(listener: () => void): () => void {
-    // Wrapped so the same function may subscribe twice and each unsubscribe removes one.
-    const entry = () => listener();
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   async ping(): Promise<boolean> {
@@ -357,16 +354,6 @@ export class SqliteQueue implements Queue {
     const id = Number(this.sql.insertDlq.run({ eventRow: row.event_row, ...fields }).lastInsertRowid);
     this.sql.deleteJob.run(row.id);
     return { id: String(id), ...fields };
-  }
-
-  private notifyEnqueued(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch {
-        // A wake-up hint must not fail the enqueue that already committed, nor starve other listeners.
-      }
-    }
   }
 }
 

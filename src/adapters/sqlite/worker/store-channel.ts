@@ -2,9 +2,11 @@
  * The main thread's end of the store worker: turns method calls into batched messages and replies
  * back into settled promises, fans the worker's notices out, and fails fast when the worker is gone.
  */
+
 import type { Worker } from "node:worker_threads";
 import { ZenError } from "../../../domain/errors.ts";
 import type { Clock } from "../../../ports/clock.ts";
+import { WakeListeners } from "../../wake-listeners.ts";
 import {
   type CallBatch,
   type CallMessage,
@@ -46,7 +48,7 @@ export class StoreChannel {
   private readonly onCommit: ((batchSize: number) => void) | undefined;
   private readonly onCrash: ((error: ZenError) => void) | undefined;
   private readonly pending = new Map<number, Pending>();
-  private readonly enqueuedListeners = new Set<() => void>();
+  private readonly enqueuedListeners = new WakeListeners();
   private outbox: CallMessage[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
@@ -93,12 +95,7 @@ export class StoreChannel {
 
   /** Subscribes to the worker's `enqueued` notices; returns the unsubscribe function. */
   onEnqueued(listener: () => void): () => void {
-    // Wrapped so the same function may subscribe twice and each unsubscribe removes one.
-    const entry = () => listener();
-    this.enqueuedListeners.add(entry);
-    return () => {
-      this.enqueuedListeners.delete(entry);
-    };
+    return this.enqueuedListeners.add(listener);
   }
 
   /** Closes the store file in the worker (committing pending writes), then ends the worker. Idempotent. */
@@ -158,13 +155,7 @@ export class StoreChannel {
           else this.settle(message.id, (p) => p.reject(decodeError(message.error)));
           break;
         case "enqueued":
-          for (const listener of this.enqueuedListeners) {
-            try {
-              listener();
-            } catch {
-              // A wake-up hint must not fail the call that already committed, nor starve other listeners.
-            }
-          }
+          this.enqueuedListeners.notify();
           break;
         case "committed":
           try {
